@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quilldb/quill/internal/qldbvectors"
 	"github.com/stretchr/testify/require"
 )
 
@@ -20,7 +21,7 @@ func mustHash(t testing.TB, s string) Hash {
 // returns; only blobs occur in it, so a split is enough for these vectors.
 func parseProofText(t testing.TB, s string) []Hash {
 	t.Helper()
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]")
 	var out []Hash
 	for _, part := range strings.Split(s, ",") {
 		out = append(out, mustHash(t, strings.TrimSuffix(strings.TrimPrefix(part, "{{"), "}}")))
@@ -28,52 +29,36 @@ func parseProofText(t testing.TB, s string) []Hash {
 	return out
 }
 
-// V1 of the spec: GetBlock and GetRevision of block 100 of ledger
-// vehicle-registration (AWS CLI examples), tip 123.
-var v1 = struct {
-	entriesHashList                       []string
-	entriesHash, previousBlockHash, block string
-	revisionHash                          string
-	blockProof, revisionProof             string
-	digest                                string
-}{
-	entriesHashList: []string{
-		"eRSwnmAM7WWANWDd5iGOyK+T4tDXyzUq6HZ/0fgLHos=",
-		"mHVex/yjHAWjFPpwhBuH2GKXmKJjK2FBa9faqoUVNtg=",
-		"y5cCBr7pOAIUfsVQ1j0TqtE97b4b4oo1R0vnYyE5wWM=",
-		"TvTXygML1bMe6NvEZtGkX+KR+W/EJl4qD1mmV77KZQg=",
-	},
-	entriesHash:       "l05LOsiKV14SDbuaYnH7uwXzUvqzIwUiRLXGbTyj/nY=",
-	previousBlockHash: "7kewBXhpdbClcZKxhVmpoMHpUGOJtWQD0iY2LPfZkYA=",
-	block:             "NoChM92yKRuJAb/jeLd1VnYn4DHiWIf071ACfic9uHc=",
-	revisionHash:      "mHVex/yjHAWjFPpwhBuH2GKXmKJjK2FBa9faqoUVNtg=",
-	blockProof:        "[{{l3+EXs69K1+rehlqyWLkt+oHDlw4Zi9pCLW/t/mgTPM=}},{{48CXG3ehPqsxCYd34EEa8Fso0ORpWWAO8010RJKf3Do=}},{{9UnwnKSQT0i3ge1JMVa+tMIqCEDaOPTkWxmyHSn8UPQ=}},{{3nW6Vryghk+7pd6wFCtLufgPM6qXHyTNeCb1sCwcDaI=}},{{Irb5fNhBrNEQ1VPhzlnGT/ZQPadSmgfdtMYcwkNOxoI=}},{{+3CWpYG/ytf/vq9GidpzSx6JJiLXt1hMQWNnqOy3jfY=}},{{NPx6cRhwsiy5m9UEWS5JTJrZoUdO2jBOAAOmyZAT+qE=}}]",
-	revisionProof:     "[{{eRSwnmAM7WWANWDd5iGOyK+T4tDXyzUq6HZ/0fgLHos=}},{{VV1rdaNuf+yJZVGlmsM6gr2T52QvBO8Lg+KgpjcnWAU=}},{{7kewBXhpdbClcZKxhVmpoMHpUGOJtWQD0iY2LPfZkYA=}},{{l3+EXs69K1+rehlqyWLkt+oHDlw4Zi9pCLW/t/mgTPM=}},{{48CXG3ehPqsxCYd34EEa8Fso0ORpWWAO8010RJKf3Do=}},{{9UnwnKSQT0i3ge1JMVa+tMIqCEDaOPTkWxmyHSn8UPQ=}},{{3nW6Vryghk+7pd6wFCtLufgPM6qXHyTNeCb1sCwcDaI=}},{{Irb5fNhBrNEQ1VPhzlnGT/ZQPadSmgfdtMYcwkNOxoI=}},{{+3CWpYG/ytf/vq9GidpzSx6JJiLXt1hMQWNnqOy3jfY=}},{{NPx6cRhwsiy5m9UEWS5JTJrZoUdO2jBOAAOmyZAT+qE=}}]",
-	digest:            "6m6BMXobbJKpMhahwVthAEsN6awgnHK62Qq5McGP1Gk=",
+// v1EntriesHashList is the entriesHashList of the V1 block.
+var v1EntriesHashList = []string{
+	"eRSwnmAM7WWANWDd5iGOyK+T4tDXyzUq6HZ/0fgLHos=",
+	"mHVex/yjHAWjFPpwhBuH2GKXmKJjK2FBa9faqoUVNtg=",
+	"y5cCBr7pOAIUfsVQ1j0TqtE97b4b4oo1R0vnYyE5wWM=",
+	"TvTXygML1bMe6NvEZtGkX+KR+W/EJl4qD1mmV77KZQg=",
 }
 
 func TestV1BlockAndRevisionProofsFoldToTheSameDigest(t *testing.T) {
 	var ehl []Hash
-	for _, s := range v1.entriesHashList {
+	for _, s := range v1EntriesHashList {
 		ehl = append(ehl, mustHash(t, s))
 	}
 	entries, ok := Root(ehl)
 	require.True(t, ok)
-	require.Equal(t, mustHash(t, v1.entriesHash), entries, "MR(entriesHashList)")
+	require.Equal(t, mustHash(t, qldbvectors.V1EntriesHash), entries, "MR(entriesHashList)")
 	require.Equal(t, "FcYGbPfJCvZcTmLD4AcZ2BGlLJX0P/mfzdkdsRKR1w0=", Dot(ehl[0], ehl[1]).String())
 	require.Equal(t, "VV1rdaNuf+yJZVGlmsM6gr2T52QvBO8Lg+KgpjcnWAU=", Dot(ehl[2], ehl[3]).String())
 
-	block := Dot(entries, mustHash(t, v1.previousBlockHash))
-	require.Equal(t, mustHash(t, v1.block), block, "dot(entriesHash, previousBlockHash)")
+	block := Dot(entries, mustHash(t, qldbvectors.V1PreviousBlockHash))
+	require.Equal(t, mustHash(t, qldbvectors.V1BlockHash), block, "dot(entriesHash, previousBlockHash)")
 
-	digest := mustHash(t, v1.digest)
-	blockProof := parseProofText(t, v1.blockProof)
+	digest := mustHash(t, qldbvectors.V1Digest)
+	blockProof := parseProofText(t, qldbvectors.V1BlockProof)
 	require.Equal(t, digest, Fold(block, blockProof))
-	revProof := parseProofText(t, v1.revisionProof)
-	require.Equal(t, digest, Fold(mustHash(t, v1.revisionHash), revProof))
+	revProof := parseProofText(t, qldbvectors.V1RevisionProof)
+	require.Equal(t, digest, Fold(mustHash(t, qldbvectors.V1RevisionHash), revProof))
 	// The revision proof climbs to the block hash, then continues with the
 	// block proof (spec §3.7).
-	require.Equal(t, block, Fold(mustHash(t, v1.revisionHash), revProof[:3]))
+	require.Equal(t, block, Fold(mustHash(t, qldbvectors.V1RevisionHash), revProof[:3]))
 	require.Equal(t, blockProof, revProof[3:])
 	// Block 100 of a tree of 124 leaves: the proof length the shape demands.
 	require.NoError(t, VerifyInclusion(100, 124, block, blockProof, digest))
@@ -82,28 +67,10 @@ func TestV1BlockAndRevisionProofsFoldToTheSameDigest(t *testing.T) {
 }
 
 func TestRealProofVectors(t *testing.T) {
-	cases := []struct {
-		name          string
-		start, digest string
-		proof         string
-	}{
-		{
-			name:   "V3 keyvaluestore seq 90 tip 91",
-			start:  "tS+8aK9q4O8z6UpmUc/XMYhQYo/qy2YDHC+mxKWKgvo=",
-			proof:  "[{{G1/kFcc0BTpQMPtjymwxdXIqLct4XiBSW1bbRrRfWJo=}},{{s50Ex4gcOgimMf84bHwPQz2bJ9Gb/vj3wiPgQHCDrBs=}},{{ZaWBmeIAbFQbx8Gvn1ctyXye6YXpvKhQ0Wp139f54t8=}},{{thpqVHO8pIaIOfHcQSg+Pr8Ov833+4fTiADA2fj3+70=}},{{oovDHkBCwSG+LboyWcWzVqy2xCLCUEZBKU2jqKoMdSE=}},{{hthSOsAjMKF0sMfynt9YTuwpuXwP0c6rAb5pg0p44IA=}},{{+vWznEGRlfu/Kc4Q5AylVSuylJSqMtvO+hUpijHVZ0g=}},{{xNTTjhOCAFHnLOTDTeH7bMUt6dlvUDSaBIHYcFOyY3w=}},{{u1hrObLyR020Wv5e6vOPLTFNjjw8Mkbf0BvTQmA96QI=}}]",
-			digest: "QDYY9bLz6v/PInJ6FrqPE0dalVYRealszt9DyyRDMA0=",
-		},
-		{
-			name:   "V4 accord-contracts seq 175 tip 176",
-			start:  "OJo1hlmyVvRHP60jGkIeG44+TDEI0Wtnf+udRfwKFHg=",
-			proof:  "[{{kAQiHJo6G3r+l7O8nsHxz1x+NxvVV7JbU961OMVMFyM=}},{{poTwYxv3hKFziofD2u+SfvkPRUMXXcYOd4yj82wBhx4=}},{{m43BXjwJ8Kn9NyAGgai2A9S0/YCfAQfUBt6868mTqOY=}},{{m43BXjwJ8Kn9NyAGgai2A9S0/YCfAQfUBt6868mTqOY=}},{{d2vl/alHEi/4DDiQpSpCXWu9mFDUZyEqvlfGLDAG0dw=}},{{b6YqEUv7MMI3cF3cMF7lgBtikrPAhuF2kwVSUkW8Yh8=}},{{0L7AuMPEGEnmSPEsf5gHj5ryZ47vZZcDh9R9bm7RgvE=}},{{su0Jo/1rIhdHncfm7JRlz3Pv726oPZE4s8R8mvRLC5M=}},{{OBH12ldxb2NkK4M9Jw5JR4JFW5KeRhms9JDAfr4+WMM=}},{{LZgU0jltxUhzCisrM0kxg8FDjIpwCLrVHl0MYDUs9rE=}}]",
-			digest: "jx1DMTXVkqdFaLdBHlpqG/13SLPlEKFcPlUrH/pWngE=",
-		},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			start, digest := mustHash(t, tc.start), mustHash(t, tc.digest)
-			proof := parseProofText(t, tc.proof)
+	for _, tc := range qldbvectors.RevisionProofs {
+		t.Run(tc.Name, func(t *testing.T) {
+			start, digest := mustHash(t, tc.Start), mustHash(t, tc.Digest)
+			proof := parseProofText(t, tc.Proof)
 			require.Equal(t, digest, Fold(start, proof))
 			require.NoError(t, VerifyProofBytes(start[:], hashesToBytes(proof), digest[:]))
 

@@ -119,7 +119,7 @@ func TestAccumulatorMatchesNaiveTreeForEverySizeAndLeaf(t *testing.T) {
 	const maxSize = 1000
 	m := newMemTree(0)
 	for n := uint64(1); n <= maxSize; n++ {
-		m.append(leafHash(n-1))
+		m.append(leafHash(n - 1))
 		levels := naiveLevels(m.leaves)
 		want := levels[len(levels)-1][0]
 

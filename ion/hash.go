@@ -1,0 +1,313 @@
+package ion
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"math"
+	"math/big"
+	"slices"
+	"sync"
+)
+
+// Ion Hash 1.0 markers.
+const (
+	markBegin  = 0x0B
+	markEnd    = 0x0E
+	markEscape = 0x0C
+)
+
+// typeQualifier is the high nibble of each type's type qualifier (TQ) byte.
+var typeQualifier = [...]byte{
+	NullType: 0x00, BoolType: 0x10, IntType: 0x20, FloatType: 0x40, DecimalType: 0x50,
+	TimestampType: 0x60, SymbolType: 0x70, StringType: 0x80, ClobType: 0x90, BlobType: 0xA0,
+	ListType: 0xB0, SexpType: 0xC0, StructType: 0xD0,
+}
+
+// Hash returns the Ion Hash 1.0 of v with SHA-256: the hash QLDB uses for
+// revision data and metadata, transactionInfo and statement digests.
+//
+// Annotations are part of the hash; struct field order is not; decimals keep
+// their exponent and timestamps their precision and offset.
+func Hash(v Value) [sha256.Size]byte {
+	h := hasherPool.Get().(*hasher)
+	h.value(&v)
+	sum := sha256.Sum256(h.buf)
+	h.reset()
+	hasherPool.Put(h)
+	return sum
+}
+
+var hasherPool = sync.Pool{New: func() any { return &hasher{digest: appendSHA256} }}
+
+func appendSHA256(dst, msg []byte) []byte {
+	sum := sha256.Sum256(msg)
+	return append(dst, sum[:]...)
+}
+
+// span locates one field digest inside hasher.digests.
+type span struct{ off, n int }
+
+// hasher serialises values into the Ion Hash pre-image s(v). Struct field
+// digests are computed as the struct is serialised; all state lives in
+// stacks that nested structs push onto and pop, so a warm hasher does not
+// allocate.
+type hasher struct {
+	digest  func(dst, msg []byte) []byte // the hash function h of the spec
+	buf     []byte                       // s(v) of the values being serialised
+	digests []byte                       // field digests of the open structs
+	spans   []span
+}
+
+func (h *hasher) reset() {
+	h.buf, h.digests, h.spans = h.buf[:0], h.digests[:0], h.spans[:0]
+}
+
+// preimage returns s(v), the bytes that h is applied to at the top level.
+func (h *hasher) preimage(v Value) []byte {
+	h.value(&v)
+	out := append([]byte(nil), h.buf...)
+	h.reset()
+	return out
+}
+
+func (h *hasher) value(v *Value) {
+	if len(v.annots) > 0 {
+		h.buf = append(h.buf, markBegin, 0xE0)
+		for _, a := range v.annots {
+			h.symbol(a)
+		}
+	}
+	switch {
+	case v.IsNull():
+		h.buf = append(h.buf, markBegin, typeQualifier[v.typ]|0x0F, markEnd)
+	case v.typ == StructType:
+		h.structValue(v)
+	case v.typ == ListType || v.typ == SexpType:
+		h.buf = append(h.buf, markBegin, typeQualifier[v.typ])
+		for i := range v.kids {
+			h.value(&v.kids[i].Value)
+		}
+		h.buf = append(h.buf, markEnd)
+	default:
+		h.scalar(v)
+	}
+	if len(v.annots) > 0 {
+		h.buf = append(h.buf, markEnd)
+	}
+}
+
+// symbol serialises a symbol token as a symbol scalar (field names and
+// annotations).
+func (h *hasher) symbol(s Symbol) {
+	if s.zero {
+		h.buf = append(h.buf, markBegin, 0x71, markEnd)
+		return
+	}
+	h.buf = append(h.buf, markBegin, 0x70)
+	mark := len(h.buf)
+	h.buf = append(h.buf, s.text...)
+	h.escapeFrom(mark)
+	h.buf = append(h.buf, markEnd)
+}
+
+func (h *hasher) scalar(v *Value) {
+	tq := typeQualifier[v.typ]
+	switch v.typ {
+	case BoolType:
+		tq |= byte(v.n)
+	case IntType:
+		if v.flags&flagNeg != 0 {
+			tq = 0x30
+		}
+	case SymbolType:
+		if v.flags&flagZero != 0 {
+			tq |= 0x01
+		}
+	}
+	h.buf = append(h.buf, markBegin, tq)
+	mark := len(h.buf)
+	h.buf = appendRepr(h.buf, v)
+	h.escapeFrom(mark)
+	h.buf = append(h.buf, markEnd)
+}
+
+// escapeFrom escapes the marker bytes in h.buf[mark:], in place.
+func (h *hasher) escapeFrom(mark int) {
+	n := 0
+	for _, c := range h.buf[mark:] {
+		if c == markBegin || c == markEnd || c == markEscape {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	end := len(h.buf)
+	h.buf = append(h.buf, make([]byte, n)...)
+	// Walk backwards so that no byte is overwritten before it is moved.
+	w := len(h.buf)
+	for r := end - 1; r >= mark; r-- {
+		c := h.buf[r]
+		w--
+		h.buf[w] = c
+		if c == markBegin || c == markEnd || c == markEscape {
+			w--
+			h.buf[w] = markEscape
+		}
+	}
+}
+
+func (h *hasher) structValue(v *Value) {
+	base := len(h.spans)
+	for i := range v.kids {
+		f := &v.kids[i]
+		mark := len(h.buf)
+		h.symbol(f.Name)
+		h.value(&f.Value)
+		off := len(h.digests)
+		h.digests = h.digest(h.digests, h.buf[mark:])
+		h.spans = append(h.spans, span{off: off, n: len(h.digests) - off})
+		h.buf = h.buf[:mark]
+	}
+	fields := h.spans[base:]
+	d := h.digests
+	slices.SortFunc(fields, func(a, b span) int {
+		return bytes.Compare(d[a.off:a.off+a.n], d[b.off:b.off+b.n])
+	})
+	h.buf = append(h.buf, markBegin, 0xD0)
+	mark := len(h.buf)
+	for _, s := range fields {
+		h.buf = append(h.buf, d[s.off:s.off+s.n]...)
+	}
+	h.escapeFrom(mark)
+	h.buf = append(h.buf, markEnd)
+	if len(fields) > 0 {
+		h.digests = h.digests[:fields[0].off]
+	}
+	h.spans = h.spans[:base]
+}
+
+// appendRepr appends the Ion Hash representation of a non-null scalar: the
+// minimal Ion binary encoding of its value without type or length.
+func appendRepr(b []byte, v *Value) []byte {
+	switch v.typ {
+	case IntType:
+		return appendMagnitude(b, v)
+	case FloatType:
+		bits := v.n
+		switch {
+		case bits == 0: // positive zero has no representation
+			return b
+		case math.IsNaN(math.Float64frombits(bits)):
+			bits = canonicalNaN
+		}
+		return append(b, byte(bits>>56), byte(bits>>48), byte(bits>>40), byte(bits>>32),
+			byte(bits>>24), byte(bits>>16), byte(bits>>8), byte(bits))
+	case DecimalType:
+		return appendDecimalRepr(b, v)
+	case TimestampType:
+		return appendTimestampRepr(b, v.TimestampValue())
+	case SymbolType, StringType, ClobType, BlobType:
+		return append(b, v.str...)
+	}
+	return b // bool: no representation
+}
+
+// appendMagnitude appends the big-endian unsigned magnitude of an int or a
+// decimal coefficient, with no leading zero bytes (zero: nothing).
+func appendMagnitude(b []byte, v *Value) []byte {
+	if m, ok := v.ext.(*big.Int); ok {
+		start, n := len(b), (m.BitLen()+7)/8
+		b = slices.Grow(b, n)[:start+n]
+		m.FillBytes(b[start:])
+		return b
+	}
+	return appendUintBE(b, v.n)
+}
+
+func appendUintBE(b []byte, u uint64) []byte {
+	started := false
+	for shift := 56; shift >= 0; shift -= 8 {
+		c := byte(u >> uint(shift))
+		if c != 0 || started {
+			b = append(b, c)
+			started = true
+		}
+	}
+	return b
+}
+
+func appendDecimalRepr(b []byte, v *Value) []byte {
+	neg := v.flags&flagNeg != 0
+	zero := v.n == 0 && v.ext == nil
+	if zero && v.exp == 0 && !neg {
+		return b // 0d0 has no representation
+	}
+	b = appendVarInt(b, int64(v.exp))
+	switch {
+	case zero && neg:
+		return append(b, 0x80) // -0: a sign bit with no magnitude
+	case zero:
+		return b
+	}
+	return appendIonInt(b, neg, v)
+}
+
+// appendIonInt appends Ion's Int field for a non-zero magnitude: big-endian
+// sign and magnitude, with a leading byte added when the magnitude's top bit
+// would collide with the sign bit.
+func appendIonInt(b []byte, neg bool, v *Value) []byte {
+	start := len(b)
+	b = append(b, 0)
+	b = appendMagnitude(b, v)
+	if b[start+1]&0x80 == 0 {
+		b = append(b[:start], b[start+1:]...)
+	}
+	if neg {
+		b[start] |= 0x80
+	}
+	return b
+}
+
+// appendVarInt appends Ion's VarInt: sign-and-magnitude in 7-bit groups,
+// the sign in bit 6 of the first byte, the last byte marked by bit 7.
+func appendVarInt(b []byte, i int64) []byte {
+	mag := uint64(i)
+	var sign byte
+	if i < 0 {
+		mag, sign = uint64(-i), 0x40
+	}
+	// Number of 7-bit groups, the first of which has only 6 magnitude bits.
+	groups := 1
+	for m := mag >> 6; m != 0; m >>= 7 {
+		groups++
+	}
+	for g := groups - 1; g >= 0; g-- {
+		c := byte(mag>>(7*uint(g))) & 0x7F
+		if g == groups-1 {
+			c |= sign
+		}
+		if g == 0 {
+			c |= 0x80
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// appendVarUint appends Ion's VarUInt: 7-bit groups, the last byte marked
+// by bit 7.
+func appendVarUint(b []byte, u uint64) []byte {
+	groups := 1
+	for m := u >> 7; m != 0; m >>= 7 {
+		groups++
+	}
+	for g := groups - 1; g >= 0; g-- {
+		c := byte(u>>(7*uint(g))) & 0x7F
+		if g == 0 {
+			c |= 0x80
+		}
+		b = append(b, c)
+	}
+	return b
+}

@@ -2,7 +2,7 @@ package ion
 
 import "slices"
 
-// Ion binary encoding, written by hand rather than with ion-go's binary
+// The Ion binary encoding, written by hand rather than with ion-go's binary
 // writer: it is on the commit path of every transaction, it must not
 // allocate per value, and ion-go v1.5.0's binary reader cannot read back an
 // annotated true (it takes the 0x11 descriptor for a one-byte payload), so
@@ -56,7 +56,7 @@ func (e *binaryEncoder) encode(dst []byte, v Value) []byte {
 	e.local = e.local[:0]
 	e.collect(&v)
 
-	e.buf = append(dst, ivm...)
+	e.buf = append(dst, ivm...) //nolint:gocritic // the stream is appended to the caller's dst
 	if len(e.local) > 0 {
 		// $ion_symbol_table::{symbols:["...", ...]}
 		start := len(e.buf)

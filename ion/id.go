@@ -55,8 +55,8 @@ func ValidateID(s string) error {
 	if len(s) != IDLength {
 		return &IDError{ID: s, Reason: fmt.Sprintf("must be %d characters, has %d", IDLength, len(s))}
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
 			return &IDError{ID: s, Reason: fmt.Sprintf("character %d (%q) is not a letter or digit", i+1, c)}
 		}
 	}
@@ -78,7 +78,7 @@ func ParseID(s string) (hi, lo uint64, err error) {
 
 func parseBase62(s string) (uint64, bool) {
 	var u uint64
-	for i := 0; i < len(s); i++ {
+	for i := range len(s) {
 		c := s[i]
 		var d uint64
 		switch {

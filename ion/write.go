@@ -58,7 +58,7 @@ func appendText(b []byte, v *Value) []byte {
 		return appendQuoted(b, v.str, '"')
 	case ClobType:
 		b = append(b, '{', '{', '"')
-		for i := 0; i < len(v.str); i++ {
+		for i := range len(v.str) {
 			b = appendEscapedByte(b, v.str[i], '"')
 		}
 		return append(b, '"', '}', '}')
@@ -116,9 +116,7 @@ func appendFloatText(b []byte, f float64) []byte {
 func appendDecimalText(b []byte, v *Value) []byte {
 	digits := v.BigInt().String()
 	neg := v.flags&flagNeg != 0
-	if strings.HasPrefix(digits, "-") {
-		digits = digits[1:]
-	}
+	digits = strings.TrimPrefix(digits, "-")
 	if neg {
 		b = append(b, '-')
 	}
@@ -177,7 +175,7 @@ func isIdentifier(s string) bool {
 	if s == "" {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	for i := range len(s) {
 		c := s[i]
 		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '$'
 		if !letter && (i == 0 || c < '0' || c > '9') {

@@ -30,7 +30,7 @@ type memTree struct {
 
 func newMemTree(n uint64) *memTree {
 	m := &memTree{nodes: map[NodeID]Hash{}}
-	for i := uint64(0); i < n; i++ {
+	for i := range n {
 		m.append(leafHash(i))
 	}
 	return m
@@ -132,7 +132,7 @@ func TestAccumulatorMatchesNaiveTreeForEverySizeAndLeaf(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, stored, "RootAt from stored nodes, size %d", n)
 
-		for i := uint64(0); i < n; i++ {
+		for i := range n {
 			proof, err := InclusionProof(i, n, m.get)
 			require.NoError(t, err)
 			require.Equal(t, naiveInclusion(levels, int(i)), proof, "proof of leaf %d in %d", i, n)
@@ -150,7 +150,7 @@ func TestAccumulatorEmitsExactlyThePerfectNodes(t *testing.T) {
 	for level := 0; 1<<level <= n; level++ {
 		count := n >> level
 		want += count
-		for i := 0; i < count; i++ {
+		for i := range count {
 			_, ok := m.nodes[NodeID{Level: uint8(level), Index: uint64(i)}]
 			require.True(t, ok, "perfect node %d/%d missing", level, i)
 		}

@@ -167,3 +167,33 @@ func b64(b []byte) string {
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// ListProof returns the siblings of hashes[index] on its way to Root(hashes),
+// bottom-up, levels without a sibling skipped: the in-block part of a
+// revision proof (revision to revisions root, revisions root to
+// entriesHash). Folding hashes[index] with it gives Root(hashes).
+func ListProof(hashes []Hash, index int) []Hash {
+	if index < 0 || index >= len(hashes) {
+		return nil
+	}
+	proof := make([]Hash, 0, 8)
+	level := append([]Hash(nil), hashes...)
+	for i := index; len(level) > 1; i /= 2 {
+		switch {
+		case i%2 == 1:
+			proof = append(proof, level[i-1])
+		case i+1 < len(level):
+			proof = append(proof, level[i+1])
+		}
+		next := level[:0]
+		for j := 0; j < len(level); j += 2 {
+			if j+1 < len(level) {
+				next = append(next, Dot(level[j], level[j+1]))
+			} else {
+				next = append(next, level[j])
+			}
+		}
+		level = next
+	}
+	return proof
+}

@@ -269,3 +269,17 @@ func TestVerifyInclusionReportsExpectedAndComputedRoots(t *testing.T) {
 	require.NotEqual(t, root[:], mismatch.Computed)
 	require.Contains(t, err.Error(), root.String())
 }
+
+func TestListProofFoldsToTheListRoot(t *testing.T) {
+	for n := 1; n <= 45; n++ {
+		m := newMemTree(uint64(n))
+		root, _ := Root(m.leaves)
+		levels := naiveLevels(m.leaves)
+		for i := range n {
+			proof := ListProof(m.leaves, i)
+			require.Equal(t, naiveInclusion(levels, i), proof, "element %d of %d", i, n)
+			require.Equal(t, root, Fold(m.leaves[i], proof))
+		}
+	}
+	require.Nil(t, ListProof([]Hash{{1}}, 1))
+}

@@ -108,11 +108,17 @@ type Value struct {
 	kids   []Field // list and sexp elements (names unused), struct fields
 }
 
-// Null returns the untyped null.
-func Null() Value { return Value{flags: flagNull} }
+// Null returns the untyped null, which is also the zero Value.
+func Null() Value { return Value{} }
 
-// NullOf returns the typed null of t, such as null.string.
-func NullOf(t Type) Value { return Value{typ: t, flags: flagNull} }
+// NullOf returns the typed null of t, such as null.string (NullOf(NullType)
+// is the untyped null).
+func NullOf(t Type) Value {
+	if t == NullType {
+		return Value{}
+	}
+	return Value{typ: t, flags: flagNull}
+}
 
 // Bool returns a bool value.
 func Bool(b bool) Value {
@@ -243,7 +249,7 @@ func (v Value) Annotate(annotations ...string) Value {
 func (v Value) Type() Type { return v.typ }
 
 // IsNull reports whether v is null or a typed null.
-func (v Value) IsNull() bool { return v.flags&flagNull != 0 }
+func (v Value) IsNull() bool { return v.typ == NullType || v.flags&flagNull != 0 }
 
 // Annotations returns the annotations, which the caller must not modify.
 func (v Value) Annotations() []Symbol { return v.annots }

@@ -1,0 +1,373 @@
+package journal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/merkle"
+	"github.com/quilldb/quill/verify"
+)
+
+// Transaction is what a caller commits: it becomes one block.
+type Transaction struct {
+	// ID is the transaction id, 22 characters; a new one is made if empty.
+	ID string
+	// Time is the transaction's time (the revisions' txTime). Default: the
+	// journal's clock when Commit is called. It is kept to the millisecond.
+	Time time.Time
+	// Info is the block's transactionInfo (statements and documents), or the
+	// zero Value for none. A block needs Info or at least one revision.
+	Info ion.Value
+	// Redaction is the block's redactionInfo, or the zero Value for none.
+	Redaction ion.Value
+	// Revisions are the document revisions the transaction writes.
+	Revisions []Revision
+	// Writes are the caller's own key/value changes (indexes, views), made
+	// in the same batch as the block. Keys must not start with 0x01.
+	Writes []Write
+	// Validate, if set, is called by the sequencer before the transaction is
+	// given a sequence number, with a view of the store that includes every
+	// transaction committed before it, in its group too. An error fails the
+	// transaction, which then writes nothing; Commit returns the error.
+	Validate func(r Reader) error
+	// NoSync acknowledges the commit once it is in the store's write-ahead
+	// log without waiting for the disk (bulk loads). A group is synced if
+	// any of its transactions wants it.
+	NoSync bool
+}
+
+// Revision is one document revision of a transaction.
+type Revision struct {
+	DocumentID string    // 22-character id
+	Version    int64     // 0 for an insert, then +1 per committed change
+	Data       ion.Value // the document; ignored when Deleted
+	Deleted    bool      // a delete: the revision has metadata only
+}
+
+// Write is one key/value change of the caller's, applied with the block.
+type Write struct {
+	Key    []byte
+	Value  []byte
+	Delete bool
+}
+
+// Reader is the read view a validation callback gets.
+type Reader interface {
+	// Get returns the value of key, or found=false. The value is a copy.
+	Get(key []byte) (value []byte, found bool, err error)
+}
+
+// prepared is a transaction encoded and hashed in the committer's goroutine:
+// everything but what depends on the block's position.
+type prepared struct {
+	tx          *Transaction
+	txID        string
+	entries     []merkle.Hash
+	entriesHash merkle.Hash
+	body        []byte // stored body: Ion binary, maybe zstd
+	compressed  bool
+}
+
+var (
+	zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidTransaction, fmt.Sprintf(format, args...))
+}
+
+// prepare validates tx and computes its revisions, entries and stored body.
+func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error) {
+	p := &prepared{tx: tx, txID: tx.ID}
+	if p.txID == "" {
+		p.txID = ion.NewID()
+	} else if err := ion.ValidateID(p.txID); err != nil {
+		return nil, invalid("transaction id: %v", err)
+	}
+	hasInfo := !isAbsent(tx.Info)
+	hasRedaction := !isAbsent(tx.Redaction)
+	if !hasInfo && len(tx.Revisions) == 0 {
+		return nil, invalid("a block needs transactionInfo or revisions")
+	}
+	for i, w := range tx.Writes {
+		if len(w.Key) == 0 || w.Key[0] == keyPrefix {
+			return nil, invalid("write %d: keys must be non-empty and must not start with 0x01", i)
+		}
+	}
+	txTime := tx.Time
+	if txTime.IsZero() {
+		txTime = now
+	}
+	txTimeValue := ion.SystemTime(txTime)
+
+	var revs []ion.Value
+	if len(tx.Revisions) > 0 {
+		revHashes := make([]merkle.Hash, 0, len(tx.Revisions))
+		revs = make([]ion.Value, len(tx.Revisions))
+		seen := make(map[string]bool, len(tx.Revisions))
+		for i, r := range tx.Revisions {
+			if err := ion.ValidateID(r.DocumentID); err != nil {
+				return nil, invalid("revision %d: document id: %v", i, err)
+			}
+			if seen[r.DocumentID] {
+				return nil, invalid("revision %d: document %s is revised twice in one transaction", i, r.DocumentID)
+			}
+			seen[r.DocumentID] = true
+			if r.Version < 0 {
+				return nil, invalid("revision %d: version %d is negative", i, r.Version)
+			}
+			meta := ion.Struct(
+				ion.F("id", ion.String(r.DocumentID)),
+				ion.F("version", ion.Int(r.Version)),
+				ion.F("txTime", txTimeValue),
+				ion.F("txId", ion.String(p.txID)))
+			var h merkle.Hash
+			fields := make([]ion.Field, 0, 3)
+			if r.Deleted {
+				h = merkle.Hash(ion.Hash(meta))
+				fields = append(fields, ion.F("hash", ion.Blob(h[:])))
+			} else {
+				if err := r.Data.Validate(); err != nil {
+					return nil, invalid("revision %d: data: %v", i, err)
+				}
+				h = merkle.Dot(merkle.Hash(ion.Hash(meta)), merkle.Hash(ion.Hash(r.Data)))
+				fields = append(fields, ion.F("hash", ion.Blob(h[:])), ion.F("data", r.Data))
+			}
+			fields = append(fields, ion.F("metadata", meta))
+			revs[i] = ion.Struct(fields...)
+			revHashes = append(revHashes, h)
+		}
+		root, _ := merkle.Root(revHashes)
+		p.entries = append(p.entries, root)
+	}
+	// The body holds the parts in QLDB's field order; entriesHashList has
+	// the revisions root first, then H(transactionInfo), H(redactionInfo).
+	var bodyFields []ion.Field
+	if hasInfo {
+		if err := tx.Info.Validate(); err != nil {
+			return nil, invalid("transactionInfo: %v", err)
+		}
+		p.entries = append(p.entries, merkle.Hash(ion.Hash(tx.Info)))
+		bodyFields = append(bodyFields, ion.F("transactionInfo", tx.Info))
+	}
+	if hasRedaction {
+		if err := tx.Redaction.Validate(); err != nil {
+			return nil, invalid("redactionInfo: %v", err)
+		}
+		p.entries = append(p.entries, merkle.Hash(ion.Hash(tx.Redaction)))
+		bodyFields = append(bodyFields, ion.F("redactionInfo", tx.Redaction))
+	}
+	if revs != nil {
+		bodyFields = append(bodyFields, ion.F("revisions", ion.List(revs...)))
+	}
+	p.entriesHash, _ = merkle.Root(p.entries)
+	body := ion.AppendBinary(nil, ion.Struct(bodyFields...))
+	p.body = body
+	if compressMin >= 0 && len(body) >= compressMin {
+		if c := zstdEncoder.EncodeAll(body, nil); len(c) <= len(body)-len(body)/10 {
+			p.body, p.compressed = c, true
+		}
+	}
+	return p, nil
+}
+
+// isAbsent reports whether an optional block part was left unset: the zero
+// Value (an untyped null without annotations).
+func isAbsent(v ion.Value) bool {
+	return v.Type() == ion.NullType && v.IsNull() && len(v.Annotations()) == 0
+}
+
+const recordVersion = 1
+
+const flagCompressed = 1
+
+// record is a block as stored: a header and the (maybe compressed) body.
+type record struct {
+	millis            int64
+	txID              string
+	blockHash         merkle.Hash
+	entriesHash       merkle.Hash
+	previousBlockHash merkle.Hash
+	entries           []merkle.Hash
+	compressed        bool
+	body              []byte
+}
+
+func (r *record) encode() []byte {
+	b := make([]byte, 0, 2+8+ion.IDLength+3*merkle.Size+binary.MaxVarintLen64+len(r.entries)*merkle.Size+len(r.body))
+	var flags byte
+	if r.compressed {
+		flags |= flagCompressed
+	}
+	b = append(b, recordVersion, flags)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.millis))
+	b = append(b, r.txID...)
+	b = append(b, r.blockHash[:]...)
+	b = append(b, r.entriesHash[:]...)
+	b = append(b, r.previousBlockHash[:]...)
+	b = binary.AppendUvarint(b, uint64(len(r.entries)))
+	for _, e := range r.entries {
+		b = append(b, e[:]...)
+	}
+	return append(b, r.body...)
+}
+
+var errShortRecord = errors.New("record too short")
+
+func decodeRecord(b []byte) (*record, error) {
+	const fixed = 2 + 8 + ion.IDLength + 3*merkle.Size
+	if len(b) < fixed+1 {
+		return nil, errShortRecord
+	}
+	if b[0] != recordVersion {
+		return nil, fmt.Errorf("unknown record version %d", b[0])
+	}
+	r := &record{compressed: b[1]&flagCompressed != 0}
+	r.millis = int64(binary.BigEndian.Uint64(b[2:10]))
+	r.txID = string(b[10 : 10+ion.IDLength])
+	off := 10 + ion.IDLength
+	copy(r.blockHash[:], b[off:])
+	copy(r.entriesHash[:], b[off+32:])
+	copy(r.previousBlockHash[:], b[off+64:])
+	off += 96
+	n, used := binary.Uvarint(b[off:])
+	if used <= 0 || n > uint64(len(b)-off)/merkle.Size {
+		return nil, errors.New("bad entriesHashList length")
+	}
+	off += used
+	r.entries = make([]merkle.Hash, n)
+	for i := range r.entries {
+		copy(r.entries[i][:], b[off:])
+		off += merkle.Size
+	}
+	r.body = b[off:]
+	return r, nil
+}
+
+// Block is a decoded journal block.
+type Block struct {
+	Strand            string
+	SequenceNo        uint64
+	TransactionID     string
+	Timestamp         time.Time
+	Hash              merkle.Hash
+	EntriesHash       merkle.Hash
+	PreviousBlockHash merkle.Hash
+	EntriesHashList   []merkle.Hash
+	// TransactionInfo and RedactionInfo are the zero Value when absent.
+	TransactionInfo ion.Value
+	RedactionInfo   ion.Value
+	// Revisions are complete QLDB revisions (blockAddress, hash, data or
+	// dataHash, metadata).
+	Revisions []ion.Value
+}
+
+// Address returns the block's address as an Ion struct.
+func (b *Block) Address() ion.Value { return blockAddress(b.Strand, b.SequenceNo) }
+
+func blockAddress(strand string, seq uint64) ion.Value {
+	return ion.Struct(ion.F("strandId", ion.String(strand)), ion.F("sequenceNo", ion.Uint(seq)))
+}
+
+// Ion returns the block exactly as QLDB shapes it.
+func (b *Block) Ion() ion.Value {
+	fields := []ion.Field{
+		ion.F("blockAddress", b.Address()),
+		ion.F("transactionId", ion.String(b.TransactionID)),
+		ion.F("blockTimestamp", ion.SystemTime(b.Timestamp)),
+		ion.F("blockHash", ion.Blob(b.Hash[:])),
+		ion.F("entriesHash", ion.Blob(b.EntriesHash[:])),
+		ion.F("previousBlockHash", ion.Blob(b.PreviousBlockHash[:])),
+		ion.F("entriesHashList", hashList(b.EntriesHashList)),
+	}
+	if !isAbsent(b.TransactionInfo) {
+		fields = append(fields, ion.F("transactionInfo", b.TransactionInfo))
+	}
+	if !isAbsent(b.RedactionInfo) {
+		fields = append(fields, ion.F("redactionInfo", b.RedactionInfo))
+	}
+	if len(b.Revisions) > 0 {
+		fields = append(fields, ion.F("revisions", ion.List(b.Revisions...)))
+	}
+	return ion.Struct(fields...)
+}
+
+func hashList(hs []merkle.Hash) ion.Value {
+	elems := make([]ion.Value, len(hs))
+	for i := range hs {
+		elems[i] = ion.Blob(hs[i][:])
+	}
+	return ion.List(elems...)
+}
+
+// IonText returns the block as compact Ion text, as GetBlock does.
+func (b *Block) IonText() string { return b.Ion().String() }
+
+// IonBinary returns the block as Ion binary.
+func (b *Block) IonBinary() []byte { return ion.AppendBinary(nil, b.Ion()) }
+
+// Revision returns the revision of the document in the block and its index.
+func (b *Block) Revision(documentID string) (rev ion.Value, index int, ok bool) {
+	for i, r := range b.Revisions {
+		meta, _ := r.Get("metadata")
+		if id, _ := meta.Get("id"); id.Text() == documentID {
+			return r, i, true
+		}
+	}
+	return ion.Value{}, -1, false
+}
+
+// decodeBlock rebuilds a block from its stored record and checks it as the
+// official verifier does. Failures are *CorruptionError.
+func decodeBlock(strand string, seq uint64, raw []byte) (*Block, error) {
+	corrupt := func(problem string, err error) error {
+		return &CorruptionError{Strand: strand, SequenceNo: int64(seq), Problem: problem, Err: err}
+	}
+	r, err := decodeRecord(raw)
+	if err != nil {
+		return nil, corrupt("undecodable record", err)
+	}
+	body := r.body
+	if r.compressed {
+		if body, err = zstdDecoder.DecodeAll(r.body, nil); err != nil {
+			return nil, corrupt("undecodable body", err)
+		}
+	}
+	content, err := ion.Parse(body)
+	if err != nil {
+		return nil, corrupt("undecodable body", err)
+	}
+	b := &Block{
+		Strand: strand, SequenceNo: seq, TransactionID: r.txID,
+		Timestamp: time.UnixMilli(r.millis).UTC(), Hash: r.blockHash, EntriesHash: r.entriesHash,
+		PreviousBlockHash: r.previousBlockHash, EntriesHashList: r.entries,
+	}
+	b.TransactionInfo, _ = content.Get("transactionInfo")
+	b.RedactionInfo, _ = content.Get("redactionInfo")
+	addr := b.Address()
+	if revs, ok := content.Get("revisions"); ok {
+		for _, rev := range revs.Elems() {
+			fields := append([]ion.Field{ion.F("blockAddress", addr)}, rev.Fields()...)
+			b.Revisions = append(b.Revisions, ion.Struct(fields...))
+		}
+	}
+	if err := verify.Block(b.Ion()); err != nil {
+		return nil, corrupt("block fails verification", err)
+	}
+	return b, nil
+}
+
+// revisionHashes returns the hashes of the block's revisions, in order.
+func (b *Block) revisionHashes() []merkle.Hash {
+	out := make([]merkle.Hash, len(b.Revisions))
+	for i, r := range b.Revisions {
+		h, _ := r.Get("hash")
+		copy(out[i][:], h.Bytes())
+	}
+	return out
+}

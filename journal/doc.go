@@ -1,0 +1,67 @@
+// Package journal is Quill's append-only journal on Pebble: strands of
+// QLDB blocks chained by SHA-256, the Merkle tree over their hashes, group
+// commit, digests, proofs and a full re-verification (Check).
+//
+// # Strands and blocks
+//
+// A [Journal] is one Pebble store holding any number of strands; each ledger
+// has one strand today. A strand is identified by a 22-character QLDB id and
+// holds blocks with sequence numbers 0, 1, 2... without gaps. Every block is
+// exactly a QLDB block: blockAddress, transactionId, blockTimestamp
+// (milliseconds, Z), blockHash, entriesHash, previousBlockHash,
+// entriesHashList, transactionInfo, redactionInfo when present, revisions.
+//
+// Quill's entriesHashList holds, in this order: the Merkle root of the
+// block's revision hashes (if it has revisions), H(transactionInfo) (if
+// present), H(redactionInfo) (if present). QLDB's blocks carry two more
+// opaque internal entries whose pre-images were never published; the
+// official verifiers check only membership and the root, so Quill has none.
+// Block 0's previousBlockHash is 32 zero bytes.
+//
+// # Committing
+//
+// A caller hands [Strand.Commit] a [Transaction]: its revisions, its
+// transactionInfo, opaque key/value writes of the layers above (indexes,
+// views) and an optional validation callback for optimistic concurrency.
+// The caller's goroutine encodes and hashes everything that does not depend
+// on the block's position. One sequencer per strand then takes every
+// transaction queued when it starts (group commit, no timers), runs each
+// validation against the store plus the transactions before it in the group,
+// assigns sequence numbers, folds the hash chain, appends the Merkle leaves,
+// writes all blocks, nodes, index entries and the callers' writes in ONE
+// Pebble batch and syncs once. A conflict fails only its own transaction.
+//
+// # Storage
+//
+// Keys start with the byte 0x01 (the caller's own writes may use any other
+// first byte), then the strand id, then a kind:
+//
+//	0x01 strand 'm'                       strand state: size, last block hash, last timestamp
+//	0x01 strand 'b' seq(8)                a block (see below)
+//	0x01 strand 'n' level(1) index(8)     a perfect Merkle node (level 0: the block hash)
+//	0x01 strand 't' millis(8) seq(8)      time index: blockTimestamp to sequence number
+//
+// A block is stored as a fixed header (timestamp, transaction id, blockHash,
+// entriesHash, previousBlockHash, entriesHashList) followed by the Ion
+// binary of transactionInfo, redactionInfo and the revisions without their
+// blockAddress, zstd-compressed when that saves at least a tenth. Reads
+// rebuild the exact QLDB block.
+//
+// # Reads, proofs and corruption
+//
+// Blocks are read by sequence number and by time range, revisions by block
+// and document id; [Strand.Follow] delivers each block once it is durable.
+// Digests and proofs are computed from stored nodes in O(log n) reads.
+// Every block read is re-verified (its revision hashes, entries and block
+// hash); stored bytes that fail verification return an error that matches
+// [ErrCorrupt], distinct from I/O errors. [Strand.Check] re-verifies a whole
+// strand and reports the first corruption with its address.
+//
+// # Failures
+//
+// Pebble treats a failed WAL write or sync as fatal. The journal catches it,
+// closes and reopens the store, and then looks up each transaction of the
+// failed group: one whose block is in the reopened store is acknowledged, the
+// others fail with [ErrCommitFailed] and wrote nothing. A crash at any point
+// leaves every acknowledged commit in the journal and nothing half-written.
+package journal

@@ -1,0 +1,277 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/quilldb/quill/ion"
+)
+
+// Journal is one Pebble store holding the strands of any number of ledgers.
+// It is safe for concurrent use.
+type Journal struct {
+	dir  string
+	opts Options
+
+	// mu guards db, gen and closed. Operations hold it shared; recovery from
+	// a fatal store error replaces db under the exclusive lock.
+	mu     sync.RWMutex
+	db     *pebble.DB
+	gen    uint64
+	closed bool
+
+	strandsMu sync.Mutex
+	strands   map[string]*Strand
+}
+
+// pebbleFatal is what Pebble's Fatalf raises through our logger, so that the
+// journal can recover from failed WAL writes instead of exiting.
+type pebbleFatal struct{ msg string }
+
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug("pebble", "msg", fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error("pebble", "msg", fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error("pebble fatal", "msg", msg)
+	panic(pebbleFatal{msg: msg})
+}
+
+// Open opens (or creates) the journal stored in dir. A second process
+// opening the same dir gets an error.
+func Open(dir string, opts *Options) (*Journal, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.EnsureDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	j := &Journal{dir: dir, opts: o, strands: map[string]*Strand{}}
+	db, err := j.openStore()
+	if err != nil {
+		return nil, err
+	}
+	j.db = db
+	return j, nil
+}
+
+func (j *Journal) openStore() (db *pebble.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("journal: open %s: %s", j.dir, f.msg)
+		}
+	}()
+	cache := pebble.NewCache(j.opts.CacheSize)
+	defer cache.Unref()
+	db, err = pebble.Open(j.dir, &pebble.Options{
+		FS:     j.opts.FS,
+		Logger: pebbleLogger{l: j.opts.Logger},
+		Cache:  cache,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s (is another process using it?): %w", j.dir, err)
+	}
+	return db, nil
+}
+
+// Close closes the journal. It is safe to call more than once; commits and
+// reads after Close return ErrClosed.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	return closeStore(j.db)
+}
+
+func closeStore(db *pebble.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(pebbleFatal); !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("journal: close: %v", r)
+		}
+	}()
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("journal: close: %w", err)
+	}
+	return nil
+}
+
+// store returns the open store and its generation, with j.mu held shared;
+// the caller must call the returned release.
+func (j *Journal) store() (db *pebble.DB, gen uint64, release func(), err error) {
+	j.mu.RLock()
+	if j.closed {
+		j.mu.RUnlock()
+		return nil, 0, nil, ErrClosed
+	}
+	return j.db, j.gen, j.mu.RUnlock, nil
+}
+
+// recoverStore closes and reopens the store after Pebble reported a fatal
+// error in generation gen; a recovery already done by someone else is not
+// repeated.
+func (j *Journal) recoverStore(gen uint64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	if j.gen != gen {
+		return nil
+	}
+	if err := closeStore(j.db); err != nil {
+		j.opts.Logger.Warn("journal: closing the failed store", "err", err)
+	}
+	db, err := j.openStore()
+	if err != nil {
+		// Nothing more can be done in this process: stay closed.
+		j.closed = true
+		return fmt.Errorf("journal: reopen after a store failure: %w", err)
+	}
+	j.db = db
+	j.gen++
+	j.opts.Logger.Warn("journal: reopened the store after a fatal write error", "generation", j.gen)
+	return nil
+}
+
+// CreateStrand creates a new, empty strand.
+func (j *Journal) CreateStrand(ctx context.Context) (*Strand, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	id := ion.NewID()
+	db, _, release, err := j.store()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := db.Set(metaKey(id), (&strandState{}).encode(), pebble.Sync); err != nil {
+		return nil, fmt.Errorf("journal: create strand: %w", err)
+	}
+	return j.Strand(ctx, id)
+}
+
+// Strand returns the strand with the given id.
+func (j *Journal) Strand(ctx context.Context, id string) (*Strand, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := ion.ValidateID(id); err != nil {
+		return nil, fmt.Errorf("%w: strand id: %w", ErrStrandNotFound, err)
+	}
+	j.strandsMu.Lock()
+	defer j.strandsMu.Unlock()
+	if s, ok := j.strands[id]; ok {
+		return s, nil
+	}
+	s := newStrand(j, id)
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	j.strands[id] = s
+	return s, nil
+}
+
+// Strands lists the ids of all strands.
+func (j *Journal) Strands(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := j.Scan(ctx, []byte{keyPrefix}, []byte{keyPrefix + 1}, func(k, _ []byte) error {
+		if len(k) == 1+ion.IDLength+1 && k[len(k)-1] == kindMeta {
+			ids = append(ids, string(k[1:1+ion.IDLength]))
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// Get reads a key of the caller's keyspace (or the journal's): value is a
+// copy, found is false if the key is absent.
+func (j *Journal) Get(key []byte) (value []byte, found bool, err error) {
+	db, _, release, err := j.store()
+	if err != nil {
+		return nil, false, err
+	}
+	defer release()
+	return getCopy(db, key)
+}
+
+type getter interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+func getCopy(g getter, key []byte) ([]byte, bool, error) {
+	v, closer, err := g.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := append([]byte(nil), v...)
+	return out, true, closer.Close()
+}
+
+// Scan calls fn for every key in [lo, hi) in order, with a consistent view.
+// fn must not keep k or v.
+func (j *Journal) Scan(ctx context.Context, lo, hi []byte, fn func(k, v []byte) error) error {
+	db, _, release, err := j.store()
+	if err != nil {
+		return err
+	}
+	defer release()
+	return scan(ctx, db, lo, hi, fn)
+}
+
+func scan(ctx context.Context, r pebble.Reader, lo, hi []byte, fn func(k, v []byte) error) (err error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := it.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Key(), v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// batchReader is the Reader of validation callbacks: the store plus the
+// group's batch so far.
+type batchReader struct{ b *pebble.Batch }
+
+func (r batchReader) Get(key []byte) ([]byte, bool, error) { return getCopy(r.b, key) }

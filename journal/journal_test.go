@@ -1,0 +1,484 @@
+package journal
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/merkle"
+	"github.com/quilldb/quill/verify"
+	"github.com/stretchr/testify/require"
+)
+
+var ctx = context.Background()
+
+// fakeClock is a settable clock for timestamps.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+func openMem(t testing.TB, fs vfs.FS, opts *Options) *Journal {
+	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	opts.FS = fs
+	j, err := Open("db", opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = j.Close() })
+	return j
+}
+
+func newTestStrand(t testing.TB) (*Journal, *Strand) {
+	t.Helper()
+	j := openMem(t, vfs.NewMem(), nil)
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	return j, s
+}
+
+// vehicle is a small document of the QLDB tutorial's shape.
+func vehicle(i int) ion.Value {
+	return ion.Struct(
+		ion.F("VIN", ion.String(fmt.Sprintf("1N4AL11D75C%06d", i))),
+		ion.F("City", ion.String("Everett")),
+		ion.F("PendingPenaltyTicketAmount", ion.Decimal(9025, -2)),
+		ion.F("Owners", ion.List(ion.Struct(ion.F("PersonId", ion.String("CMVdR77XP8zAglmmFDGTvt"))))))
+}
+
+func txInfo(statement string, docs ...string) ion.Value {
+	docFields := make([]ion.Field, len(docs))
+	for i, d := range docs {
+		docFields[i] = ion.F(d, ion.Struct(ion.F("tableName", ion.String("Vehicle")),
+			ion.F("tableId", ion.String("BFJKdXgzt9oF4wjMbuxy4G")), ion.F("statements", ion.List(ion.Int(0)))))
+	}
+	stmt := ion.String(statement)
+	digest := ion.Hash(stmt)
+	return ion.Struct(
+		ion.F("statements", ion.List(ion.Struct(ion.F("statement", stmt),
+			ion.F("startTime", ion.SystemTime(time.Now())), ion.F("statementDigest", ion.Blob(digest[:]))))),
+		ion.F("documents", ion.Struct(docFields...)))
+}
+
+func insertTx(n int, docs ...string) *Transaction {
+	tx := &Transaction{Info: txInfo("INSERT INTO Vehicle ?", docs...)}
+	for i, d := range docs {
+		tx.Revisions = append(tx.Revisions, Revision{DocumentID: d, Data: vehicle(n + i)})
+	}
+	return tx
+}
+
+func commitN(t testing.TB, s *Strand, n int) []Receipt {
+	t.Helper()
+	var out []Receipt
+	for i := range n {
+		r, err := s.Commit(ctx, insertTx(i, ion.NewID()))
+		require.NoError(t, err)
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestCommittedBlockIsAQLDBBlock(t *testing.T) {
+	_, s := newTestStrand(t)
+	d1, d2 := ion.NewID(), ion.NewID()
+	r, err := s.Commit(ctx, insertTx(0, d1, d2))
+	require.NoError(t, err)
+	require.Equal(t, uint64(0), r.SequenceNo)
+
+	b, err := s.Block(ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, r.BlockHash, b.Hash)
+	require.Equal(t, merkle.Hash{}, b.PreviousBlockHash, "block 0 chains to 32 zero bytes")
+	v := b.Ion()
+	require.NoError(t, verify.Block(v))
+
+	var names []string
+	for _, f := range v.Fields() {
+		names = append(names, f.Name.String())
+	}
+	require.Equal(t, []string{"blockAddress", "transactionId", "blockTimestamp", "blockHash", "entriesHash",
+		"previousBlockHash", "entriesHashList", "transactionInfo", "revisions"}, names)
+	require.True(t, strings.HasPrefix(b.IonText(), `{blockAddress:{strandId:"`+s.ID()+`",sequenceNo:0},transactionId:"`+r.TransactionID+`",blockTimestamp:`))
+	ts, _ := v.Get("blockTimestamp")
+	require.True(t, ion.IsSystemTime(ts))
+
+	rev, err := s.Revision(ctx, 0, d2)
+	require.NoError(t, err)
+	require.NoError(t, verify.Revision(rev))
+	meta, _ := rev.Get("metadata")
+	require.Equal(t, `{id:"`+d2+`",version:0,txTime:`, meta.String()[:len(`{id:"`+d2+`",version:0,txTime:`)])
+	data, _ := rev.Get("data")
+	require.True(t, ion.Equal(vehicle(1), data))
+
+	// Text and binary forms are the same block.
+	fromBin, err := ion.Parse(b.IonBinary())
+	require.NoError(t, err)
+	require.True(t, ion.Equal(v, fromBin))
+	fromText, err := ion.ParseText(b.IonText())
+	require.NoError(t, err)
+	require.True(t, ion.Equal(v, fromText))
+}
+
+func TestDeletedRevisionAndRedactionInfo(t *testing.T) {
+	_, s := newTestStrand(t)
+	doc := ion.NewID()
+	_, err := s.Commit(ctx, insertTx(0, doc))
+	require.NoError(t, err)
+	redaction := ion.Struct(ion.F("revisions", ion.List(ion.Struct(
+		ion.F("blockAddress", blockAddress(s.ID(), 0)), ion.F("tableId", ion.String("BFJKdXgzt9oF4wjMbuxy4G")),
+		ion.F("documentId", ion.String(doc)), ion.F("version", ion.Int(0))))))
+	r, err := s.Commit(ctx, &Transaction{
+		Info:      txInfo("DELETE FROM Vehicle AS v WHERE v.VIN = ?", doc),
+		Redaction: redaction,
+		Revisions: []Revision{{DocumentID: doc, Version: 1, Deleted: true}},
+	})
+	require.NoError(t, err)
+	b, err := s.Block(ctx, r.SequenceNo)
+	require.NoError(t, err)
+	require.NoError(t, verify.Block(b.Ion()))
+	require.Len(t, b.EntriesHashList, 3)
+	rev, _, ok := b.Revision(doc)
+	require.True(t, ok)
+	_, hasData := rev.Get("data")
+	require.False(t, hasData)
+	require.True(t, ion.Equal(redaction, b.RedactionInfo))
+}
+
+func TestProofsPassTheOfficialVerifiers(t *testing.T) {
+	_, s := newTestStrand(t)
+	const n = 70
+	docs := make([][]string, n)
+	for i := range n {
+		docs[i] = []string{ion.NewID()}
+		if i%3 == 0 {
+			docs[i] = append(docs[i], ion.NewID(), ion.NewID()) // blocks of three revisions
+		}
+		_, err := s.Commit(ctx, insertTx(i, docs[i]...))
+		require.NoError(t, err)
+	}
+	head, err := s.Digest(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(n-1), head.SequenceNo)
+	require.Equal(t, `{strandId:"`+s.ID()+`",sequenceNo:69}`, head.TipAddress())
+
+	for _, tip := range []uint64{0, 1, 2, 7, 8, 33, n - 1} {
+		d, err := s.DigestAt(ctx, tip)
+		require.NoError(t, err)
+		for seq := uint64(0); seq <= tip; seq++ {
+			b, err := s.Block(ctx, seq)
+			require.NoError(t, err)
+			proof, err := s.BlockProof(ctx, seq, tip)
+			require.NoError(t, err)
+			text := ProofText(proof)
+			parsed, err := verify.ParseProof([]byte(text))
+			require.NoError(t, err)
+			require.NoError(t, verify.BlockAgainstDigest(b.Ion(), parsed, d.Hash[:]), "block %d tip %d", seq, tip)
+
+			for _, doc := range docs[seq] {
+				rev, revProof, err := s.RevisionProof(ctx, seq, doc, tip)
+				require.NoError(t, err)
+				revParsed, err := verify.ParseProof([]byte(ProofText(revProof)))
+				require.NoError(t, err)
+				require.NoError(t, verify.RevisionAgainstDigest(rev, revParsed, d.Hash[:]), "doc %s block %d tip %d", doc, seq, tip)
+			}
+		}
+		if tip > 0 {
+			old, err := s.DigestAt(ctx, tip/2)
+			require.NoError(t, err)
+			cp, err := s.ConsistencyProof(ctx, tip/2, tip)
+			require.NoError(t, err)
+			require.NoError(t, merkle.VerifyConsistency(tip/2+1, tip+1, old.Hash, d.Hash, cp))
+		}
+	}
+	last, err := s.DigestAt(ctx, n-1)
+	require.NoError(t, err)
+	require.Equal(t, head.Hash, last.Hash, "the digest at the tip from stored nodes equals the accumulator's")
+}
+
+func TestConcurrentCommittersGetDistinctContiguousBlocks(t *testing.T) {
+	_, s := newTestStrand(t)
+	const workers, each = 64, 15
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[uint64]merkle.Hash{}
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				r, err := s.Commit(ctx, insertTx(w*each+i, ion.NewID()))
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				seen[r.SequenceNo] = r.BlockHash
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, seen, workers*each)
+	for seq := range uint64(workers * each) {
+		b, err := s.Block(ctx, seq)
+		require.NoError(t, err)
+		require.Equal(t, seen[seq], b.Hash)
+	}
+	rep, err := s.Check(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(workers*each), rep.Blocks)
+}
+
+// TestValidationSeesEarlierTransactionsOfTheGroup runs compare-and-set
+// transactions on one key from many goroutines: each round, exactly one of
+// the transactions that read the same version may win.
+func TestValidationSeesEarlierTransactionsOfTheGroup(t *testing.T) {
+	j, s := newTestStrand(t)
+	key := []byte("counter")
+	const workers, rounds = 16, 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, conflicts := 0, 0
+	errConflict := errors.New("conflict")
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				read, _, err := j.Get(key)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				cur := uint64(0)
+				if len(read) == 8 {
+					cur = binary.BigEndian.Uint64(read)
+				}
+				tx := insertTx(0, ion.NewID())
+				tx.Writes = []Write{{Key: key, Value: binary.BigEndian.AppendUint64(nil, cur+1)}}
+				tx.Validate = func(r Reader) error {
+					v, _, err := r.Get(key)
+					if err != nil {
+						return err
+					}
+					now := uint64(0)
+					if len(v) == 8 {
+						now = binary.BigEndian.Uint64(v)
+					}
+					if now != cur {
+						return errConflict
+					}
+					return nil
+				}
+				_, err = s.Commit(ctx, tx)
+				mu.Lock()
+				switch {
+				case err == nil:
+					wins++
+				case errors.Is(err, errConflict):
+					conflicts++
+				default:
+					t.Error(err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	final, _, err := j.Get(key)
+	require.NoError(t, err)
+	require.Equal(t, uint64(wins), binary.BigEndian.Uint64(final), "every win incremented the counter exactly once")
+	require.Equal(t, uint64(wins), s.Size(), "conflicting transactions wrote no block")
+	require.Equal(t, workers*rounds, wins+conflicts)
+	_, err = s.Check(ctx)
+	require.NoError(t, err)
+}
+
+func TestInvalidTransactionsWriteNothing(t *testing.T) {
+	_, s := newTestStrand(t)
+	commitN(t, s, 2)
+	doc := ion.NewID()
+	cases := map[string]*Transaction{
+		"empty":                {},
+		"bad transaction id":   {ID: "nope", Info: txInfo("x")},
+		"bad document id":      {Revisions: []Revision{{DocumentID: "short", Data: vehicle(1)}}},
+		"document twice":       {Revisions: []Revision{{DocumentID: doc, Data: vehicle(1)}, {DocumentID: doc, Data: vehicle(2)}}},
+		"negative version":     {Revisions: []Revision{{DocumentID: doc, Version: -1, Data: vehicle(1)}}},
+		"invalid UTF-8":        {Revisions: []Revision{{DocumentID: doc, Data: ion.Struct(ion.F("a", ion.String("\xff")))}}},
+		"journal key in write": {Info: txInfo("x"), Writes: []Write{{Key: []byte{keyPrefix, 'x'}, Value: []byte("v")}}},
+	}
+	for name, tx := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.Commit(ctx, tx)
+			require.ErrorIs(t, err, ErrInvalidTransaction)
+			require.Equal(t, uint64(2), s.Size())
+		})
+	}
+	_, err := s.Check(ctx)
+	require.NoError(t, err)
+}
+
+func TestBadAddressesAndUnknownThings(t *testing.T) {
+	j, s := newTestStrand(t)
+	r := commitN(t, s, 3)
+
+	_, err := j.Strand(ctx, ion.NewID())
+	require.ErrorIs(t, err, ErrStrandNotFound)
+	_, err = j.Strand(ctx, "not-an-id")
+	require.ErrorIs(t, err, ErrStrandNotFound)
+	_, err = s.Block(ctx, 3)
+	require.ErrorIs(t, err, ErrBlockNotFound)
+	require.ErrorContains(t, err, "past the tip 2")
+	_, err = s.BlockProof(ctx, 2, 1)
+	require.ErrorIs(t, err, ErrInvalidAddress)
+	_, err = s.BlockProof(ctx, 1, 3)
+	require.ErrorIs(t, err, ErrInvalidAddress)
+	_, _, err = s.RevisionProof(ctx, 1, ion.NewID(), 2)
+	require.ErrorIs(t, err, ErrDocumentNotFound)
+	_, err = s.Revision(ctx, 1, ion.NewID())
+	require.ErrorIs(t, err, ErrDocumentNotFound)
+
+	addr, err := ParseAddress(`{strandId: "` + s.ID() + `", sequenceNo: 2}`)
+	require.NoError(t, err)
+	require.Equal(t, Address{Strand: s.ID(), SequenceNo: 2}, addr)
+	require.Equal(t, `{strandId:"`+s.ID()+`",sequenceNo:2}`, addr.String())
+	require.Equal(t, r[2].SequenceNo, addr.SequenceNo)
+	for text, want := range map[string]string{
+		``:                                "empty",
+		`{strandId:"x"`:                   "not Ion text",
+		`[1]`:                             "is a struct",
+		`{sequenceNo:1}`:                  "strandId must be a string",
+		`{strandId:"short",sequenceNo:1}`: "strandId",
+		`{strandId:"` + s.ID() + `"}`:     "sequenceNo must be an int",
+		`{strandId:"` + s.ID() + `",sequenceNo:-1}`:    "out of range",
+		`{strandId:"` + s.ID() + `",sequenceNo:1,x:2}`: "unknown field x",
+	} {
+		_, err := ParseAddress(text)
+		require.ErrorIs(t, err, ErrInvalidAddress, text)
+		require.ErrorContains(t, err, want, text)
+	}
+
+	empty, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	_, err = empty.Digest(ctx)
+	require.ErrorIs(t, err, ErrBlockNotFound)
+	ids, err := j.Strands(ctx)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{s.ID(), empty.ID()}, ids)
+}
+
+func TestReopenContinuesTheChain(t *testing.T) {
+	fs := vfs.NewMem()
+	j, err := Open("db", &Options{FS: fs})
+	require.NoError(t, err)
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	commitN(t, s, 13)
+	before, err := s.Digest(ctx)
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
+	require.NoError(t, j.Close(), "Close is idempotent")
+	_, err = s.Block(ctx, 0)
+	require.ErrorIs(t, err, ErrClosed)
+	_, err = s.Commit(ctx, insertTx(0, ion.NewID()))
+	require.ErrorIs(t, err, ErrClosed)
+
+	j2 := openMem(t, fs, nil)
+	s2, err := j2.Strand(ctx, s.ID())
+	require.NoError(t, err)
+	after, err := s2.Digest(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	commitN(t, s2, 5)
+	rep, err := s2.Check(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(18), rep.Blocks)
+}
+
+func TestTimeIndexAndMonotonicTimestamps(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	j := openMem(t, vfs.NewMem(), &Options{Clock: clock.Now})
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	times := []time.Time{}
+	for i := range 10 {
+		clock.Set(time.Date(2024, 5, 1, 12, i, 0, 0, time.UTC))
+		if i == 5 {
+			clock.Set(time.Date(2024, 5, 1, 11, 0, 0, 0, time.UTC)) // the clock jumps back
+		}
+		r, err := s.Commit(ctx, insertTx(i, ion.NewID()))
+		require.NoError(t, err)
+		times = append(times, r.Timestamp)
+	}
+	for i := 1; i < len(times); i++ {
+		require.False(t, times[i].Before(times[i-1]), "timestamps never go backwards")
+	}
+	first, last, ok, err := s.SequenceRange(ctx, time.Date(2024, 5, 1, 12, 2, 0, 0, time.UTC), time.Date(2024, 5, 1, 12, 7, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, uint64(2), first)
+	require.Equal(t, uint64(6), last) // block 5 kept block 4's time
+	_, _, ok, err = s.SequenceRange(ctx, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.False(t, ok)
+}
+
+func TestFollowDeliversEachBlockOnceDurable(t *testing.T) {
+	_, s := newTestStrand(t)
+	commitN(t, s, 3)
+	fctx, cancel := context.WithCancel(ctx)
+	got := make(chan uint64, 100)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Follow(fctx, 1, func(b *Block) error {
+			got <- b.SequenceNo
+			return nil
+		})
+	}()
+	commitN(t, s, 4)
+	for want := uint64(1); want < 7; want++ {
+		select {
+		case seq := <-got:
+			require.Equal(t, want, seq)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("block %d never delivered", want)
+		}
+	}
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+}
+
+func TestSecondProcessCannotOpenTheSameDirectory(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir, nil)
+	require.NoError(t, err)
+	defer j.Close()
+	_, err = Open(dir, nil)
+	require.ErrorContains(t, err, "another process")
+}

@@ -1,0 +1,48 @@
+package journal
+
+import (
+	"encoding/binary"
+
+	"github.com/quilldb/quill/merkle"
+)
+
+// keyPrefix starts every key the journal owns.
+const keyPrefix = 0x01
+
+const (
+	kindMeta  = 'm'
+	kindBlock = 'b'
+	kindNode  = 'n'
+	kindTime  = 't'
+)
+
+func strandKey(strand string, kind byte, extra int) []byte {
+	k := make([]byte, 0, 1+len(strand)+1+extra)
+	k = append(k, keyPrefix)
+	k = append(k, strand...)
+	return append(k, kind)
+}
+
+func metaKey(strand string) []byte { return strandKey(strand, kindMeta, 0) }
+
+func blockKey(strand string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(strandKey(strand, kindBlock, 8), seq)
+}
+
+func nodeKey(strand string, id merkle.NodeID) []byte {
+	k := append(strandKey(strand, kindNode, 9), id.Level)
+	return binary.BigEndian.AppendUint64(k, id.Index)
+}
+
+func timeKey(strand string, millis int64, seq uint64) []byte {
+	k := binary.BigEndian.AppendUint64(strandKey(strand, kindTime, 16), uint64(millis))
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// kindBounds returns the key range [lo, hi) of one kind in a strand.
+func kindBounds(strand string, kind byte) (lo, hi []byte) {
+	return strandKey(strand, kind, 0), strandKey(strand, kind+1, 0)
+}
+
+// seqFromBlockKey extracts the sequence number of a block key.
+func seqFromBlockKey(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }

@@ -1,0 +1,57 @@
+package journal
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Options configure a Journal. A nil *Options means all defaults.
+type Options struct {
+	// FS is the filesystem Pebble uses. Default: the operating system's
+	// (vfs.Default). Tests pass vfs.NewMem() or an errorfs wrapper.
+	FS vfs.FS
+	// Logger receives the journal's and Pebble's messages. Default: a
+	// logger that discards everything.
+	Logger *slog.Logger
+	// Clock returns the time used for blockTimestamp and txTime. Default:
+	// time.Now. Timestamps never go backwards within a strand whatever the
+	// clock does.
+	Clock func() time.Time
+	// CacheSize is Pebble's block cache in bytes. Default: 64 MiB.
+	CacheSize int64
+	// CompressionMinSize is the smallest block body that is zstd-compressed
+	// (compressed only if that saves at least a tenth). Default: 512 bytes;
+	// negative disables compression.
+	CompressionMinSize int
+}
+
+// EnsureDefaults fills unset fields with their defaults and returns o.
+func (o *Options) EnsureDefaults() *Options {
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = 64 << 20
+	}
+	if o.CompressionMinSize == 0 {
+		o.CompressionMinSize = 512
+	}
+	return o
+}
+
+// Validate reports options that cannot work.
+func (o *Options) Validate() error {
+	if o.CacheSize < 0 {
+		return errors.New("journal: Options.CacheSize must not be negative")
+	}
+	return nil
+}

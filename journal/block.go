@@ -64,12 +64,11 @@ type Reader interface {
 // prepared is a transaction encoded and hashed in the committer's goroutine:
 // everything but what depends on the block's position.
 type prepared struct {
-	tx          *Transaction
-	txID        string
-	entries     []merkle.Hash
-	entriesHash merkle.Hash
-	body        []byte // stored body: Ion binary, maybe zstd
-	compressed  bool
+	tx         *Transaction
+	txID       string
+	entries    []merkle.Hash // entriesHashList without its first entry, the header hash
+	body       []byte        // stored body: Ion binary, maybe zstd
+	compressed bool
 }
 
 var (
@@ -146,7 +145,8 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 		p.entries = append(p.entries, root)
 	}
 	// The body holds the parts in QLDB's field order; entriesHashList has
-	// the revisions root first, then H(transactionInfo), H(redactionInfo).
+	// the header hash first (added by the sequencer), then the revisions
+	// root, H(transactionInfo), H(redactionInfo).
 	var bodyFields []ion.Field
 	if hasInfo {
 		if err := tx.Info.Validate(); err != nil {
@@ -165,7 +165,6 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	if revs != nil {
 		bodyFields = append(bodyFields, ion.F("revisions", ion.List(revs...)))
 	}
-	p.entriesHash, _ = merkle.Root(p.entries)
 	body := ion.AppendBinary(nil, ion.Struct(bodyFields...))
 	p.body = body
 	if compressMin >= 0 && len(body) >= compressMin {
@@ -226,6 +225,9 @@ func decodeRecord(b []byte) (*record, error) {
 	}
 	if b[0] != recordVersion {
 		return nil, fmt.Errorf("unknown record version %d", b[0])
+	}
+	if b[1]&^flagCompressed != 0 {
+		return nil, fmt.Errorf("unknown record flags %#x", b[1])
 	}
 	r := &record{compressed: b[1]&flagCompressed != 0}
 	r.millis = int64(binary.BigEndian.Uint64(b[2:10]))
@@ -322,8 +324,20 @@ func (b *Block) Revision(documentID string) (rev ion.Value, index int, ok bool) 
 	return ion.Value{}, -1, false
 }
 
+// headerHash is the first entry of every Quill block's entriesHashList:
+// H({blockAddress, transactionId, blockTimestamp}). It puts the parts of the
+// block that QLDB's hashes leave uncovered under the block hash, so that a
+// changed transaction id or timestamp is caught like any other change.
+func headerHash(strand string, seq uint64, txID string, millis int64) merkle.Hash {
+	return merkle.Hash(ion.Hash(ion.Struct(
+		ion.F("blockAddress", blockAddress(strand, seq)),
+		ion.F("transactionId", ion.String(txID)),
+		ion.F("blockTimestamp", ion.SystemTime(time.UnixMilli(millis))))))
+}
+
 // decodeBlock rebuilds a block from its stored record and checks it as the
-// official verifier does. Failures are *CorruptionError.
+// official verifier does, and its header hash. Failures are
+// *CorruptionError.
 func decodeBlock(strand string, seq uint64, raw []byte) (*Block, error) {
 	corrupt := func(problem string, err error) error {
 		return &CorruptionError{Strand: strand, SequenceNo: int64(seq), Problem: problem, Err: err}
@@ -358,6 +372,9 @@ func decodeBlock(strand string, seq uint64, raw []byte) (*Block, error) {
 	}
 	if err := verify.Block(b.Ion()); err != nil {
 		return nil, corrupt("block fails verification", err)
+	}
+	if len(r.entries) == 0 || r.entries[0] != headerHash(strand, seq, r.txID, r.millis) {
+		return nil, corrupt("the header hash (address, transaction id, timestamp) does not match", nil)
 	}
 	return b, nil
 }

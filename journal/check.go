@@ -54,10 +54,10 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 	lo, hi := kindBounds(s.id, kindBlock)
 	err = scan(ctx, snap, lo, hi, func(k, v []byte) error {
 		seq := seqFromBlockKey(k)
-		if seq != next {
-			if seq >= st.size {
-				return corrupt(int64(seq), "block past the tip %d", int64(st.size)-1)
-			}
+		switch {
+		case seq >= st.size:
+			return corrupt(int64(seq), "block past the tip %d", int64(st.size)-1)
+		case seq != next:
 			return corrupt(int64(next), "block is missing")
 		}
 		b, err := decodeBlock(s.id, seq, v)
@@ -103,6 +103,8 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 		return rep, corrupt(int64(next), "strand state says %d blocks, found %d", st.size, next)
 	case st.size > 0 && st.last != prev:
 		return rep, corrupt(-1, "strand state's last block hash differs from block %d's", st.size-1)
+	case st.lastMillis != prevMillis:
+		return rep, corrupt(-1, "strand state's last timestamp differs from block %d's", int64(st.size)-1)
 	}
 	if err := s.checkNoExtraNodes(ctx, snap, rep.Nodes); err != nil {
 		return rep, err

@@ -11,12 +11,14 @@
 // (milliseconds, Z), blockHash, entriesHash, previousBlockHash,
 // entriesHashList, transactionInfo, redactionInfo when present, revisions.
 //
-// Quill's entriesHashList holds, in this order: the Merkle root of the
+// Quill's entriesHashList holds, in this order: the header hash
+// H({blockAddress, transactionId, blockTimestamp}), the Merkle root of the
 // block's revision hashes (if it has revisions), H(transactionInfo) (if
-// present), H(redactionInfo) (if present). QLDB's blocks carry two more
-// opaque internal entries whose pre-images were never published; the
-// official verifiers check only membership and the root, so Quill has none.
-// Block 0's previousBlockHash is 32 zero bytes.
+// present), H(redactionInfo) (if present). QLDB's blocks carry two opaque
+// internal entries whose pre-images were never published; the official
+// verifiers check only that the known parts are members and the root, so
+// Quill's own header entry takes their place and covers the fields QLDB's
+// published hashes leave out. Block 0's previousBlockHash is 32 zero bytes.
 //
 // # Committing
 //

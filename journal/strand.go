@@ -249,11 +249,15 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	p := r.p
 	millis := max(s.j.opts.Clock().UnixMilli(), st.lastMillis)
 	seq := st.size
+	entries := make([]merkle.Hash, 0, 1+len(p.entries))
+	entries = append(entries, headerHash(s.id, seq, p.txID, millis))
+	entries = append(entries, p.entries...)
+	entriesHash, _ := merkle.Root(entries)
 	rec := record{
-		millis: millis, txID: p.txID, entriesHash: p.entriesHash, previousBlockHash: st.last,
-		entries: p.entries, compressed: p.compressed, body: p.body,
+		millis: millis, txID: p.txID, entriesHash: entriesHash, previousBlockHash: st.last,
+		entries: entries, compressed: p.compressed, body: p.body,
+		blockHash: merkle.Dot(entriesHash, st.last),
 	}
-	rec.blockHash = merkle.Dot(p.entriesHash, st.last)
 	_ = b.Set(blockKey(s.id, seq), rec.encode(), nil)
 	acc.Append(rec.blockHash, func(id merkle.NodeID, h merkle.Hash) {
 		_ = b.Set(nodeKey(s.id, id), h[:], nil)

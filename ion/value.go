@@ -411,27 +411,48 @@ func equalFields(a, b []Field) bool {
 // field name and annotation is valid UTF-8, so that the value's text, binary
 // and hash all describe the same characters. The journal validates every
 // document before hashing it.
-func (v Value) Validate() error { return validate(&v, "") }
+func (v Value) Validate() error {
+	if bad := findInvalid(&v); bad != nil {
+		return fmt.Errorf("ion: %s at %s is not valid UTF-8", bad.what, bad.path())
+	}
+	return nil
+}
 
-func validate(v *Value, path string) error {
+// invalidAt locates an invalid value; the path is built only on failure,
+// because Validate runs on every document committed.
+type invalidAt struct {
+	what  string
+	steps []string // innermost first
+}
+
+func (e *invalidAt) path() string {
+	var b strings.Builder
+	for i := len(e.steps) - 1; i >= 0; i-- {
+		b.WriteString(e.steps[i])
+	}
+	return pathOrTop(b.String())
+}
+
+func findInvalid(v *Value) *invalidAt {
 	for _, a := range v.annots {
 		if !utf8.ValidString(a.text) {
-			return fmt.Errorf("ion: annotation at %s is not valid UTF-8", pathOrTop(path))
+			return &invalidAt{what: "annotation"}
 		}
 	}
 	if (v.typ == StringType || v.typ == SymbolType) && !utf8.ValidString(v.str) {
-		return fmt.Errorf("ion: %s at %s is not valid UTF-8", v.typ, pathOrTop(path))
+		return &invalidAt{what: v.typ.String()}
 	}
 	for i := range v.kids {
-		child := fmt.Sprintf("%s[%d]", path, i)
+		step := func() string { return fmt.Sprintf("[%d]", i) }
 		if v.typ == StructType {
 			if !utf8.ValidString(v.kids[i].Name.text) {
-				return fmt.Errorf("ion: field name at %s is not valid UTF-8", pathOrTop(child))
+				return &invalidAt{what: "field name", steps: []string{step()}}
 			}
-			child = path + "." + v.kids[i].Name.String()
+			step = func() string { return "." + v.kids[i].Name.String() }
 		}
-		if err := validate(&v.kids[i].Value, child); err != nil {
-			return err
+		if bad := findInvalid(&v.kids[i].Value); bad != nil {
+			bad.steps = append(bad.steps, step())
+			return bad
 		}
 	}
 	return nil

@@ -139,3 +139,25 @@ func firstErr(errs ...error) error {
 	}
 	return nil
 }
+
+// Check runs Strand.Check on every strand of the journal and returns the
+// reports by strand id, stopping at the first corruption.
+func (j *Journal) Check(ctx context.Context) (map[string]CheckReport, error) {
+	ids, err := j.Strands(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reports := make(map[string]CheckReport, len(ids))
+	for _, id := range ids {
+		s, err := j.Strand(ctx, id)
+		if err != nil {
+			return reports, err
+		}
+		rep, err := s.Check(ctx)
+		if err != nil {
+			return reports, err
+		}
+		reports[id] = rep
+	}
+	return reports, nil
+}

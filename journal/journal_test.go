@@ -422,6 +422,9 @@ func TestReopenContinuesTheChain(t *testing.T) {
 	rep, err := s2.Check(ctx)
 	require.NoError(t, err)
 	require.Equal(t, uint64(18), rep.Blocks)
+	all, err := j2.Check(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]CheckReport{s.ID(): rep}, all)
 }
 
 func TestTimeIndexAndMonotonicTimestamps(t *testing.T) {

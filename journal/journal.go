@@ -275,3 +275,89 @@ func scan(ctx context.Context, r pebble.Reader, lo, hi []byte, fn func(k, v []by
 type batchReader struct{ b *pebble.Batch }
 
 func (r batchReader) Get(key []byte) ([]byte, bool, error) { return getCopy(r.b, key) }
+
+// Write applies the caller's own key/value changes outside any block, in
+// one synced batch: the layers above use it for metadata that is not part
+// of a ledger's history (the ledger catalog, tags). Keys must not start
+// with 0x01.
+func (j *Journal) Write(ctx context.Context, writes []Write) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, w := range writes {
+		if len(w.Key) == 0 || w.Key[0] == keyPrefix {
+			return fmt.Errorf("%w: write %d: keys must be non-empty and must not start with 0x01", ErrInvalidTransaction, i)
+		}
+	}
+	db, _, release, err := j.store()
+	if err != nil {
+		return err
+	}
+	defer release()
+	b := db.NewBatch()
+	defer b.Close()
+	for _, w := range writes {
+		if w.Delete {
+			_ = b.Delete(w.Key, nil)
+		} else {
+			_ = b.Set(w.Key, w.Value, nil)
+		}
+	}
+	if err, fatal := apply(db, b, pebble.Sync); err != nil {
+		if fatal {
+			_ = j.recoverStoreLater()
+		}
+		return fmt.Errorf("journal: write: %w", err)
+	}
+	return nil
+}
+
+// recoverStoreLater reopens the store after a fatal error outside a strand.
+func (j *Journal) recoverStoreLater() error {
+	j.mu.RLock()
+	gen := j.gen
+	j.mu.RUnlock()
+	return j.recoverStore(gen)
+}
+
+// DeleteRange removes every key in [lo, hi) of the caller's keyspace, synced.
+func (j *Journal) DeleteRange(ctx context.Context, lo, hi []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(lo) == 0 || lo[0] == keyPrefix || len(hi) == 0 || hi[0] == keyPrefix {
+		return fmt.Errorf("%w: DeleteRange is for the caller's keys, not the journal's", ErrInvalidTransaction)
+	}
+	db, _, release, err := j.store()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := db.DeleteRange(lo, hi, pebble.Sync); err != nil {
+		return fmt.Errorf("journal: delete range: %w", err)
+	}
+	return nil
+}
+
+// DeleteStrand removes a strand and all its blocks, nodes and index
+// entries. Commits in flight on it fail.
+func (j *Journal) DeleteStrand(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db, _, release, err := j.store()
+	if err != nil {
+		return err
+	}
+	defer release()
+	lo := append([]byte{keyPrefix}, id...)
+	hi := append([]byte{keyPrefix}, id...)
+	hi = append(hi, 0xFF)
+	if err := db.DeleteRange(lo, hi, pebble.Sync); err != nil {
+		return fmt.Errorf("journal: delete strand %s: %w", id, err)
+	}
+	j.strandsMu.Lock()
+	delete(j.strands, id)
+	j.strandsMu.Unlock()
+	return nil
+}

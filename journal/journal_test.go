@@ -488,3 +488,25 @@ func TestSecondProcessCannotOpenTheSameDirectory(t *testing.T) {
 	_, err = Open(dir, nil)
 	require.ErrorContains(t, err, "another process")
 }
+
+func TestCallerWritesAndDeletes(t *testing.T) {
+	j, s := newTestStrand(t)
+	commitN(t, s, 3)
+	require.NoError(t, j.Write(ctx, []Write{{Key: []byte("La"), Value: []byte("1")}, {Key: []byte("Lb"), Value: []byte("2")}}))
+	v, ok, err := j.Get([]byte("Lb"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "2", string(v))
+	require.ErrorIs(t, j.Write(ctx, []Write{{Key: metaKey(s.ID()), Value: []byte("x")}}), ErrInvalidTransaction)
+	require.NoError(t, j.DeleteRange(ctx, []byte("L"), []byte("M")))
+	_, ok, err = j.Get([]byte("La"))
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	require.NoError(t, j.DeleteStrand(ctx, s.ID()))
+	_, err = j.Strand(ctx, s.ID())
+	require.ErrorIs(t, err, ErrStrandNotFound)
+	n := 0
+	require.NoError(t, j.Scan(ctx, []byte{keyPrefix}, []byte{keyPrefix + 1}, func(_, _ []byte) error { n++; return nil }))
+	require.Zero(t, n, "nothing of the strand is left")
+}

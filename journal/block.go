@@ -34,6 +34,12 @@ type Transaction struct {
 	// transaction committed before it, in its group too. An error fails the
 	// transaction, which then writes nothing; Commit returns the error.
 	Validate func(r Reader) error
+	// Complete, if set, is called by the sequencer once the transaction has
+	// passed Validate and has its block's sequence number, with the hashes
+	// of its revisions in order. The writes it returns go into the same
+	// batch: the layers above record there what depends on the block's
+	// address (committed views, history).
+	Complete func(seq uint64, revisionHashes []merkle.Hash) []Write
 	// NoSync acknowledges the commit once it is in the store's write-ahead
 	// log without waiting for the disk (bulk loads). A group is synced if
 	// any of its transactions wants it.
@@ -66,6 +72,7 @@ type Reader interface {
 type prepared struct {
 	tx         *Transaction
 	txID       string
+	revHashes  []merkle.Hash
 	entries    []merkle.Hash // entriesHashList without its first entry, the header hash
 	body       []byte        // stored body: Ion binary, maybe zstd
 	compressed bool
@@ -94,7 +101,7 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 		return nil, invalid("a block needs transactionInfo or revisions")
 	}
 	for i, w := range tx.Writes {
-		if len(w.Key) == 0 || w.Key[0] == keyPrefix {
+		if !callerKey(w.Key) {
 			return nil, invalid("write %d: keys must be non-empty and must not start with 0x01", i)
 		}
 	}
@@ -143,6 +150,7 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 		}
 		root, _ := merkle.Root(revHashes)
 		p.entries = append(p.entries, root)
+		p.revHashes = revHashes
 	}
 	// The body holds the parts in QLDB's field order; entriesHashList has
 	// the header hash first (added by the sequencer), then the revisions
@@ -174,6 +182,9 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	}
 	return p, nil
 }
+
+// callerKey reports whether k may be written by the layers above.
+func callerKey(k []byte) bool { return len(k) > 0 && k[0] != keyPrefix }
 
 // isAbsent reports whether an optional block part was left unset: the zero
 // Value (an untyped null without annotations).

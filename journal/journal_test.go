@@ -510,3 +510,31 @@ func TestCallerWritesAndDeletes(t *testing.T) {
 	require.NoError(t, j.Scan(ctx, []byte{keyPrefix}, []byte{keyPrefix + 1}, func(_, _ []byte) error { n++; return nil }))
 	require.Zero(t, n, "nothing of the strand is left")
 }
+
+func TestCompleteWritesDependOnTheSequenceNumber(t *testing.T) {
+	j, s := newTestStrand(t)
+	commitN(t, s, 2)
+	tx := insertTx(0, ion.NewID(), ion.NewID())
+	var gotHashes []merkle.Hash
+	tx.Complete = func(seq uint64, hashes []merkle.Hash) []Write {
+		gotHashes = hashes
+		return []Write{{Key: []byte("view"), Value: binary.BigEndian.AppendUint64(nil, seq)}}
+	}
+	r, err := s.Commit(ctx, tx)
+	require.NoError(t, err)
+	v, ok, err := j.Get([]byte("view"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, r.SequenceNo, binary.BigEndian.Uint64(v))
+	b, err := s.Block(ctx, r.SequenceNo)
+	require.NoError(t, err)
+	require.Equal(t, b.revisionHashes(), gotHashes)
+
+	bad := insertTx(0, ion.NewID())
+	bad.Complete = func(uint64, []merkle.Hash) []Write { return []Write{{Key: metaKey(s.ID()), Value: []byte("x")}} }
+	_, err = s.Commit(ctx, bad)
+	require.ErrorIs(t, err, ErrInvalidTransaction)
+	require.Equal(t, uint64(3), s.Size(), "the rejected transaction wrote no block")
+	_, err = s.Check(ctx)
+	require.NoError(t, err)
+}

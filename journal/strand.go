@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -218,7 +219,15 @@ func (s *Strand) commitGroup(group []*request) {
 				continue
 			}
 		}
-		s.append(b, &st, acc, r)
+		writes := r.p.tx.Writes
+		if c := r.p.tx.Complete; c != nil {
+			writes = append(writes[:len(writes):len(writes)], c(st.size, r.p.revHashes)...)
+			if i := slices.IndexFunc(writes, func(w Write) bool { return !callerKey(w.Key) }); i >= 0 {
+				r.err = invalid("write %d from Complete: keys must be non-empty and must not start with 0x01", i)
+				continue
+			}
+		}
+		s.append(b, &st, acc, r, writes)
 		sync = sync || !r.p.tx.NoSync
 		accepted = append(accepted, r)
 	}
@@ -245,7 +254,7 @@ func (s *Strand) commitGroup(group []*request) {
 }
 
 // append adds one accepted transaction to the batch as the next block.
-func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulator, r *request) {
+func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulator, r *request, writes []Write) {
 	p := r.p
 	millis := max(s.j.opts.Clock().UnixMilli(), st.lastMillis)
 	seq := st.size
@@ -263,7 +272,7 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 		_ = b.Set(nodeKey(s.id, id), h[:], nil)
 	})
 	_ = b.Set(timeKey(s.id, millis, seq), nil, nil)
-	for _, w := range p.tx.Writes {
+	for _, w := range writes {
 		if w.Delete {
 			_ = b.Delete(w.Key, nil)
 		} else {

@@ -1,0 +1,134 @@
+package quill
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	amzion "github.com/amazon-ion/ion-go/ion"
+	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/merkle"
+)
+
+// Document is a committed revision of a document: QLDB's committed view
+// (block address, hash, data, metadata). Data is the user view.
+type Document struct {
+	ID      string
+	Version int64
+	Address journal.Address
+	Hash    merkle.Hash
+	TxTime  time.Time
+	TxID    string
+	Data    ion.Value
+	// Deleted is true for the revision that deleted the document (history
+	// only); it has no Data.
+	Deleted bool
+}
+
+// Decode unmarshals the document's data into v (a pointer to a struct
+// with ion tags, or a map), with github.com/amazon-ion/ion-go.
+func (d Document) Decode(v any) error {
+	if d.Deleted {
+		return errors.New("quill: a deleted revision has no data")
+	}
+	bin, err := ion.MarshalBinary(d.Data)
+	if err != nil {
+		return err
+	}
+	return amzion.Unmarshal(bin, v)
+}
+
+// Metadata returns the revision's metadata as QLDB shows it.
+func (d Document) Metadata() ion.Value {
+	return ion.Struct(
+		ion.F("id", ion.String(d.ID)),
+		ion.F("version", ion.Int(d.Version)),
+		ion.F("txTime", ion.SystemTime(d.TxTime)),
+		ion.F("txId", ion.String(d.TxID)))
+}
+
+// Committed returns the committed view: {blockAddress, hash, data,
+// metadata}, the shape of QLDB's _ql_committed_ tables.
+func (d Document) Committed() ion.Value {
+	addr := ion.Struct(ion.F("strandId", ion.String(d.Address.Strand)), ion.F("sequenceNo", ion.Uint(d.Address.SequenceNo)))
+	fields := []ion.Field{ion.F("blockAddress", addr), ion.F("hash", ion.Blob(d.Hash[:]))}
+	if !d.Deleted {
+		fields = append(fields, ion.F("data", d.Data))
+	}
+	return ion.Struct(append(fields, ion.F("metadata", d.Metadata()))...)
+}
+
+// toDocument converts what a caller passes as a document: an ion.Value,
+// Ion text or binary as []byte, or a Go struct or map (marshalled with
+// ion-go, honouring ion struct tags). A document must be a struct.
+func toDocument(param string, doc any) (ion.Value, error) {
+	var v ion.Value
+	switch d := doc.(type) {
+	case ion.Value:
+		v = d
+	case *ion.Value:
+		v = *d
+	case []byte:
+		parsed, err := ion.Parse(d)
+		if err != nil {
+			return ion.Value{}, invalidParam(param, "not Ion: %v", err)
+		}
+		v = parsed
+	case nil:
+		return ion.Value{}, invalidParam(param, "a document is required")
+	default:
+		bin, err := amzion.MarshalBinary(doc)
+		if err != nil {
+			return ion.Value{}, invalidParam(param, "cannot convert %T to Ion: %v", doc, err)
+		}
+		if v, err = ion.Parse(bin); err != nil {
+			return ion.Value{}, invalidParam(param, "cannot convert %T to Ion: %v", doc, err)
+		}
+	}
+	if v.Type() != ion.StructType || v.IsNull() {
+		return ion.Value{}, invalidParam(param, "a document must be an Ion struct, got %s", v.Type())
+	}
+	if len(v.Annotations()) > 0 {
+		return ion.Value{}, invalidParam(param, "a document must not be annotated")
+	}
+	if err := v.Validate(); err != nil {
+		return ion.Value{}, invalidParam(param, "%v", err)
+	}
+	return v, nil
+}
+
+// The committed view of a live document is stored as a fixed header and the
+// data's Ion binary.
+const viewHeader = 8 + 8 + 8 + merkle.Size + ion.IDLength
+
+func encodeView(d *Document, data []byte) []byte {
+	b := make([]byte, 0, viewHeader+len(data))
+	b = binary.BigEndian.AppendUint64(b, d.Address.SequenceNo)
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Version))
+	b = binary.BigEndian.AppendUint64(b, uint64(d.TxTime.UnixMilli()))
+	b = append(b, d.Hash[:]...)
+	b = append(b, d.TxID...)
+	return append(b, data...)
+}
+
+func decodeView(strand, docID string, raw []byte) (Document, error) {
+	if len(raw) < viewHeader {
+		return Document{}, fmt.Errorf("quill: committed view of %s has %d bytes", docID, len(raw))
+	}
+	d := Document{
+		ID:      docID,
+		Address: journal.Address{Strand: strand, SequenceNo: binary.BigEndian.Uint64(raw)},
+		Version: int64(binary.BigEndian.Uint64(raw[8:])),
+		TxTime:  time.UnixMilli(int64(binary.BigEndian.Uint64(raw[16:]))).UTC(),
+		TxID:    string(raw[24+merkle.Size : viewHeader]),
+	}
+	copy(d.Hash[:], raw[24:])
+	data, err := ion.Parse(raw[viewHeader:])
+	if err != nil {
+		return Document{}, fmt.Errorf("quill: committed view of %s: %w", docID, err)
+	}
+	d.Data = data
+	return d, nil
+}

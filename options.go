@@ -1,0 +1,97 @@
+package quill
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Options configure a DB. A nil *Options means all defaults; every field's
+// default is given in its comment.
+type Options struct {
+	// FS is the filesystem. Default: the operating system's.
+	FS vfs.FS
+	// Logger receives diagnostics. Default: discard.
+	Logger *slog.Logger
+	// Clock is the time source for ledger, block and transaction times.
+	// Default: time.Now.
+	Clock func() time.Time
+	// Region and Account go into ARNs. Defaults: "us-east-1", "000000000000".
+	Region  string
+	Account string
+
+	// MaxLedgers is the number of active (CREATING or ACTIVE) ledgers, as
+	// QLDB's per-account quota. Default: 5.
+	MaxLedgers int
+	// MaxActiveTables and MaxTables limit a ledger's active tables and all
+	// its tables, dropped ones included. Defaults: 20 and 40.
+	MaxActiveTables int
+	MaxTables       int
+	// MaxIndexesPerTable limits indexes per table. Default: 5.
+	MaxIndexesPerTable int
+	// MaxDocumentsPerTransaction limits the documents one transaction
+	// writes. Default: 40.
+	MaxDocumentsPerTransaction int
+	// MaxDocumentSize limits a document's Ion binary size. Default: 128 KiB.
+	MaxDocumentSize int
+	// MaxTransactionSize limits the bytes one transaction writes (documents
+	// and their index entries). Default: 4 MiB.
+	MaxTransactionSize int
+	// MaxStatementLength limits a statement's length in characters.
+	// Default: 100,000.
+	MaxStatementLength int
+	// TransactionTimeout bounds one attempt of a transaction. Default: 30 s.
+	TransactionTimeout time.Duration
+	// MaxRetries is how often Execute retries a transaction after an OCC
+	// conflict. Default: 4.
+	MaxRetries int
+	// RetryBaseDelay is the first backoff of Execute; each retry doubles it,
+	// with jitter, up to 100 times the base. Default: 10 ms.
+	RetryBaseDelay time.Duration
+}
+
+// EnsureDefaults fills unset fields with their defaults and returns o.
+func (o *Options) EnsureDefaults() *Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	setDefault(&o.Region, "us-east-1")
+	setDefault(&o.Account, "000000000000")
+	setDefault(&o.MaxLedgers, 5)
+	setDefault(&o.MaxActiveTables, 20)
+	setDefault(&o.MaxTables, 40)
+	setDefault(&o.MaxIndexesPerTable, 5)
+	setDefault(&o.MaxDocumentsPerTransaction, 40)
+	setDefault(&o.MaxDocumentSize, 128<<10)
+	setDefault(&o.MaxTransactionSize, 4<<20)
+	setDefault(&o.MaxStatementLength, 100_000)
+	setDefault(&o.TransactionTimeout, 30*time.Second)
+	setDefault(&o.MaxRetries, 4)
+	setDefault(&o.RetryBaseDelay, 10*time.Millisecond)
+	return o
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// Validate reports options that cannot work.
+func (o *Options) Validate() error {
+	switch {
+	case o.MaxLedgers < 0 || o.MaxActiveTables < 0 || o.MaxTables < 0 || o.MaxIndexesPerTable < 0 ||
+		o.MaxDocumentsPerTransaction < 0 || o.MaxDocumentSize < 0 || o.MaxTransactionSize < 0 ||
+		o.MaxStatementLength < 0 || o.MaxRetries < 0:
+		return errors.New("quill: Options limits must not be negative")
+	case o.MaxActiveTables > o.MaxTables:
+		return errors.New("quill: Options.MaxActiveTables must not exceed MaxTables")
+	}
+	return nil
+}

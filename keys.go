@@ -36,7 +36,9 @@ func dataRange(strand string) (lo, hi []byte) {
 	return lo, hi
 }
 
-func tableKey(strand, tableID string) []byte { return append(dataPrefix(strand, kindTable), tableID...) }
+func tableKey(strand, tableID string) []byte {
+	return append(dataPrefix(strand, kindTable), tableID...)
+}
 
 func tableNameKey(strand, name string) []byte {
 	return append(dataPrefix(strand, kindTableName), name...)

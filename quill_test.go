@@ -1,0 +1,589 @@
+package quill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/quilldb/quill/ion"
+	"github.com/stretchr/testify/require"
+)
+
+var ctx = context.Background()
+
+func openDB(t testing.TB, opts *Options) *DB {
+	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.FS == nil {
+		opts.FS = vfs.NewMem()
+	}
+	db, err := Open("db", opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func newLedger(t testing.TB, db *DB, name string) *Ledger {
+	t.Helper()
+	_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: name, PermissionsMode: PermissionsStandard})
+	require.NoError(t, err)
+	l, err := db.Ledger(ctx, name)
+	require.NoError(t, err)
+	return l
+}
+
+func noProtection() *bool { f := false; return &f }
+
+func TestLedgerLifecycle(t *testing.T) {
+	db := openDB(t, &Options{Region: "eu-west-1", Account: "123456789012"})
+	d, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: "vehicle-registration", PermissionsMode: PermissionsAllowAll,
+		Tags: map[string]string{"team": "dmv"}})
+	require.NoError(t, err)
+	require.Equal(t, StateActive, d.State)
+	require.True(t, d.DeletionProtection, "deletion protection defaults to true")
+	require.Equal(t, "arn:aws:qldb:eu-west-1:123456789012:ledger/vehicle-registration", d.ARN)
+	require.Equal(t, AWSOwnedKMSKey, d.KmsKeyARN)
+
+	_, err = db.CreateLedger(ctx, &CreateLedgerInput{Name: "vehicle-registration", PermissionsMode: PermissionsAllowAll})
+	var exists *ResourceAlreadyExistsError
+	require.ErrorAs(t, err, &exists)
+
+	got, err := db.DescribeLedger(ctx, "vehicle-registration")
+	require.NoError(t, err)
+	require.Equal(t, d, got)
+
+	// Deletion protection refuses, UpdateLedger lifts it.
+	var precondition *ResourcePreconditionNotMetError
+	require.ErrorAs(t, db.DeleteLedger(ctx, "vehicle-registration"), &precondition)
+	kms := "arn:aws:kms:eu-west-1:123456789012:key/abc"
+	up, err := db.UpdateLedger(ctx, "vehicle-registration", &UpdateLedgerInput{DeletionProtection: noProtection(), KmsKey: &kms})
+	require.NoError(t, err)
+	require.False(t, up.DeletionProtection)
+	require.Equal(t, kms, up.KmsKeyARN)
+	pm, err := db.UpdateLedgerPermissionsMode(ctx, "vehicle-registration", PermissionsStandard)
+	require.NoError(t, err)
+	require.Equal(t, PermissionsStandard, pm.PermissionsMode)
+
+	l, err := db.Ledger(ctx, "vehicle-registration")
+	require.NoError(t, err)
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("Vehicle"); return err }))
+	require.NoError(t, db.DeleteLedger(ctx, "vehicle-registration"))
+	var notFound *ResourceNotFoundError
+	_, err = db.DescribeLedger(ctx, "vehicle-registration")
+	require.ErrorAs(t, err, &notFound)
+	require.ErrorAs(t, l.Execute(ctx, func(*Tx) error { return nil }), &notFound, "the handle of a deleted ledger")
+	_, err = db.Ledger(ctx, "vehicle-registration")
+	require.ErrorAs(t, err, &notFound)
+
+	// The name can be used again, for a new, empty ledger.
+	l2 := newLedger(t, db, "vehicle-registration")
+	require.NotEqual(t, l.StrandID(), l2.StrandID())
+	require.NoError(t, l2.Execute(ctx, func(tx *Tx) error {
+		tables, err := tx.Tables()
+		require.Empty(t, tables)
+		return err
+	}))
+}
+
+func TestLedgerNameAndParameterRules(t *testing.T) {
+	db := openDB(t, nil)
+	for _, name := range []string{"", "123", "-a", "a-", "a--b", "a_b", "abcdefghijklmnopqrstuvwxyz1234567"} {
+		_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: name, PermissionsMode: PermissionsAllowAll})
+		var invalid *InvalidParameterError
+		require.ErrorAs(t, err, &invalid, "name %q", name)
+		require.Equal(t, "Name", invalid.Parameter)
+	}
+	for _, name := range []string{"a", "a-1", "A1b2", "abcdefghijklmnopqrstuvwxyz123456"} {
+		_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: name, PermissionsMode: PermissionsAllowAll})
+		require.NoError(t, err, name)
+	}
+	_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: "x", PermissionsMode: "OPEN"})
+	var invalid *InvalidParameterError
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, "PermissionsMode", invalid.Parameter)
+	// Four ledgers exist; the default quota is five.
+	_, err = db.CreateLedger(ctx, &CreateLedgerInput{Name: "fifth", PermissionsMode: PermissionsAllowAll})
+	require.NoError(t, err)
+	_, err = db.CreateLedger(ctx, &CreateLedgerInput{Name: "sixth", PermissionsMode: PermissionsAllowAll})
+	var limit *LimitExceededError
+	require.ErrorAs(t, err, &limit)
+}
+
+func TestListLedgersPages(t *testing.T) {
+	db := openDB(t, &Options{MaxLedgers: 300})
+	for i := range 230 {
+		_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: fmt.Sprintf("ledger-%03d", i), PermissionsMode: PermissionsAllowAll})
+		require.NoError(t, err)
+	}
+	var names []string
+	token := ""
+	pages := 0
+	for {
+		page, next, err := db.ListLedgers(ctx, 100, token)
+		require.NoError(t, err)
+		pages++
+		for _, s := range page {
+			names = append(names, s.Name)
+		}
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	require.Equal(t, 3, pages)
+	require.Len(t, names, 230)
+	require.Equal(t, "ledger-000", names[0])
+	require.Equal(t, "ledger-229", names[229])
+	_, _, err := db.ListLedgers(ctx, 101, "")
+	var invalid *InvalidParameterError
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, "MaxResults", invalid.Parameter)
+	_, _, err = db.ListLedgers(ctx, 10, "not-a-token")
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, "NextToken", invalid.Parameter)
+}
+
+func TestTags(t *testing.T) {
+	db := openDB(t, nil)
+	newLedger(t, db, "tagged")
+	arn := db.ARN("tagged")
+	require.NoError(t, db.TagResource(ctx, arn, map[string]string{"a": "1", "b": ""}))
+	require.NoError(t, db.TagResource(ctx, arn, map[string]string{"a": "2"}))
+	tags, err := db.ListTagsForResource(ctx, arn)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "2", "b": ""}, tags)
+	require.NoError(t, db.UntagResource(ctx, arn, []string{"b", "missing"}))
+	tags, err = db.ListTagsForResource(ctx, arn)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "2"}, tags)
+
+	many := map[string]string{}
+	for i := range 50 {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	var invalid *InvalidParameterError
+	require.ErrorAs(t, db.TagResource(ctx, arn, many), &invalid, "51 tags")
+	require.ErrorAs(t, db.TagResource(ctx, arn, map[string]string{"aws:x": "1"}), &invalid)
+	var notFound *ResourceNotFoundError
+	require.ErrorAs(t, db.TagResource(ctx, db.ARN("other"), map[string]string{"a": "1"}), &notFound)
+	require.ErrorAs(t, db.TagResource(ctx, "arn:aws:qldb:us-east-1:999999999999:ledger/tagged", map[string]string{"a": "1"}), &notFound)
+	require.ErrorAs(t, db.TagResource(ctx, "not an arn at all, clearly", map[string]string{"a": "1"}), &invalid)
+}
+
+type vehicleDoc struct {
+	VIN    string  `ion:"VIN"`
+	City   string  `ion:"City"`
+	Owners []owner `ion:"Owners"`
+	Year   int     `ion:"Year"`
+}
+
+type owner struct {
+	PersonID string `ion:"PersonId"`
+}
+
+func TestDocumentsTablesAndIndexes(t *testing.T) {
+	db := openDB(t, nil)
+	l := newLedger(t, db, "dmv")
+	var id1, id2 string
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("Vehicle"); err != nil {
+			return err
+		}
+		if err := tx.CreateIndex("Vehicle", "VIN"); err != nil {
+			return err
+		}
+		var err error
+		id1, err = tx.Insert("Vehicle", vehicleDoc{VIN: "1N4AL11D75C109151", City: "Everett", Year: 2011,
+			Owners: []owner{{PersonID: "CMVdR77XP8zAglmmFDGTvt"}}})
+		if err != nil {
+			return err
+		}
+		id2, err = tx.Insert("Vehicle", []byte(`{VIN:"KM8SRDHF6EU074761",City:"Kent",Year:2015}`))
+		return err
+	}))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		d, ok, err := tx.Get("Vehicle", id1)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(0), d.Version)
+		var v vehicleDoc
+		require.NoError(t, d.Decode(&v))
+		require.Equal(t, "Everett", v.City)
+		require.Equal(t, "CMVdR77XP8zAglmmFDGTvt", v.Owners[0].PersonID)
+
+		found, err := tx.Lookup("Vehicle", "VIN", "KM8SRDHF6EU074761")
+		require.NoError(t, err)
+		require.Len(t, found, 1)
+		require.Equal(t, id2, found[0].ID)
+		byCity, err := tx.Lookup("Vehicle", "City", "Everett") // no index: a scan
+		require.NoError(t, err)
+		require.Len(t, byCity, 1)
+		all, err := tx.Scan("Vehicle")
+		require.NoError(t, err)
+		require.Len(t, all, 2)
+		return tx.Update("Vehicle", id1, ion.Struct(ion.F("VIN", ion.String("1N4AL11D75C109151")), ion.F("City", ion.String("Seattle"))))
+	}))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		d, _, err := tx.Get("Vehicle", id1)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), d.Version)
+		city, _ := d.Data.Get("City")
+		require.Equal(t, "Seattle", city.Text())
+		// The index follows updates and deletes.
+		require.NoError(t, tx.Delete("Vehicle", id2))
+		found, err := tx.Lookup("Vehicle", "VIN", "KM8SRDHF6EU074761")
+		require.NoError(t, err)
+		require.Empty(t, found, "a deleted document is gone within its own transaction")
+		return nil
+	}))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		found, err := tx.Lookup("Vehicle", "VIN", "KM8SRDHF6EU074761")
+		require.Empty(t, found)
+		_, ok, _ := tx.Get("Vehicle", id2)
+		require.False(t, ok)
+		return err
+	}))
+
+	// Drop and undrop.
+	var tableID string
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		tables, err := tx.Tables()
+		tableID = tables[0].ID
+		require.Equal(t, []string{"VIN"}, tables[0].Indexes)
+		if err != nil {
+			return err
+		}
+		return tx.DropTable("Vehicle")
+	}))
+	var notFound *ResourceNotFoundError
+	err := l.Execute(ctx, func(tx *Tx) error { _, err := tx.Scan("Vehicle"); return err })
+	require.ErrorAs(t, err, &notFound)
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.UndropTable(tableID) }))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		all, err := tx.Scan("Vehicle")
+		require.Len(t, all, 1)
+		return err
+	}))
+
+	rep, err := l.Check(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(6), rep.Blocks, "creation, 5 writing transactions; read-only ones write no block")
+}
+
+func TestFailedTransactionsWriteNothing(t *testing.T) {
+	db := openDB(t, &Options{MaxDocumentsPerTransaction: 3, MaxDocumentSize: 200})
+	l := newLedger(t, db, "limits")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("T"); return err }))
+	size := l.strand.Size()
+	boom := errors.New("boom")
+	cases := map[string]func(tx *Tx) error{
+		"fn fails": func(tx *Tx) error {
+			if _, err := tx.Insert("T", []byte(`{a:1}`)); err != nil {
+				return err
+			}
+			return boom
+		},
+		"too many documents": func(tx *Tx) error {
+			for range 4 {
+				if _, err := tx.Insert("T", []byte(`{a:1}`)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		"document too large": func(tx *Tx) error {
+			_, err := tx.Insert("T", ion.Struct(ion.F("a", ion.String(string(make([]byte, 300))))))
+			return err
+		},
+		"not a struct":  func(tx *Tx) error { _, err := tx.Insert("T", []byte(`[1]`)); return err },
+		"no such table": func(tx *Tx) error { _, err := tx.Insert("Nope", []byte(`{a:1}`)); return err },
+		"reserved name": func(tx *Tx) error { _, err := tx.CreateTable("select"); return err },
+		"bad id":        func(tx *Tx) error { return tx.Delete("T", "short") },
+		"missing doc":   func(tx *Tx) error { return tx.Delete("T", ion.NewID()) },
+	}
+	for name, fn := range cases {
+		t.Run(name, func(t *testing.T) {
+			require.Error(t, l.Execute(ctx, fn))
+			require.Equal(t, size, l.strand.Size(), "no block written")
+		})
+	}
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		all, err := tx.Scan("T")
+		require.Empty(t, all)
+		return err
+	}))
+	var invalid *InvalidParameterError
+	require.ErrorAs(t, l.Execute(ctx, cases["document too large"]), &invalid)
+	require.Equal(t, "Document", invalid.Parameter)
+	var limit *LimitExceededError
+	require.ErrorAs(t, l.Execute(ctx, cases["too many documents"]), &limit)
+}
+
+func TestTableLimits(t *testing.T) {
+	db := openDB(t, &Options{MaxActiveTables: 2, MaxTables: 3})
+	l := newLedger(t, db, "tables")
+	create := func(name string) error {
+		return l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable(name); return err })
+	}
+	require.NoError(t, create("A"))
+	require.NoError(t, create("B"))
+	var limit *LimitExceededError
+	require.ErrorAs(t, create("C"), &limit, "two active tables")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.DropTable("A") }))
+	require.NoError(t, create("C"))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.DropTable("C") }))
+	require.ErrorAs(t, create("D"), &limit, "three tables in all")
+	var exists *ResourceAlreadyExistsError
+	require.ErrorAs(t, create("B"), &exists)
+}
+
+// TestOCCConflictsAndRetries: a transaction whose read changes before it
+// commits is retried; a read-only one conflicts too.
+func TestOCCConflictsAndRetries(t *testing.T) {
+	db := openDB(t, &Options{RetryBaseDelay: time.Millisecond})
+	l := newLedger(t, db, "occ")
+	var id string
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("Account"); err != nil {
+			return err
+		}
+		var err error
+		id, err = tx.Insert("Account", []byte(`{balance:100}`))
+		return err
+	}))
+	attempts := 0
+	err := l.Execute(ctx, func(tx *Tx) error {
+		attempts++
+		d, _, err := tx.Get("Account", id)
+		if err != nil {
+			return err
+		}
+		if attempts == 1 {
+			// Another transaction changes the document in between.
+			require.NoError(t, l.Execute(ctx, func(other *Tx) error {
+				return other.Update("Account", id, []byte(`{balance:50}`))
+			}))
+		}
+		bal, _ := d.Data.Get("balance")
+		b, _ := bal.Int64()
+		return tx.Update("Account", id, ion.Struct(ion.F("balance", ion.Int(b+1))))
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, attempts)
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		d, _, err := tx.Get("Account", id)
+		bal, _ := d.Data.Get("balance")
+		require.Equal(t, "51", bal.String(), "the retry saw the other transaction's write")
+		return err
+	}))
+
+	// Read-only: conflicts are reported when retries run out.
+	db.opts.MaxRetries = 0
+	err = l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.Scan("Account"); err != nil {
+			return err
+		}
+		return l.Execute(ctx, func(other *Tx) error { _, err := other.Insert("Account", []byte(`{balance:1}`)); return err })
+	})
+	require.ErrorIs(t, err, ErrOCCConflict)
+}
+
+// TestBankTransfers moves money between accounts from many goroutines;
+// OCC must keep the total, and the journal must verify afterwards.
+func TestBankTransfers(t *testing.T) {
+	db := openDB(t, &Options{MaxRetries: 50, RetryBaseDelay: 100 * time.Microsecond})
+	l := newLedger(t, db, "bank")
+	const accounts, start = 8, 1000
+	ids := make([]string, accounts)
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("Account"); err != nil {
+			return err
+		}
+		for i := range ids {
+			var err error
+			if ids[i], err = tx.Insert("Account", ion.Struct(ion.F("balance", ion.Int(start)))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	balance := func(tx *Tx, id string) (int64, error) {
+		d, ok, err := tx.Get("Account", id)
+		if err != nil || !ok {
+			return 0, fmt.Errorf("account %s: found %v: %w", id, ok, err)
+		}
+		b, _ := d.Data.Get("balance")
+		v, _ := b.Int64()
+		return v, nil
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				from, to := ids[(w+i)%accounts], ids[(w*3+i+1)%accounts]
+				if from == to {
+					continue
+				}
+				amount := int64(1 + (w+i)%7)
+				err := l.Execute(ctx, func(tx *Tx) error {
+					a, err := balance(tx, from)
+					if err != nil {
+						return err
+					}
+					b, err := balance(tx, to)
+					if err != nil {
+						return err
+					}
+					if err := tx.Update("Account", from, ion.Struct(ion.F("balance", ion.Int(a-amount)))); err != nil {
+						return err
+					}
+					return tx.Update("Account", to, ion.Struct(ion.F("balance", ion.Int(b+amount))))
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		total := int64(0)
+		for _, id := range ids {
+			b, err := balance(tx, id)
+			if err != nil {
+				return err
+			}
+			total += b
+		}
+		require.Equal(t, int64(accounts*start), total)
+		return nil
+	}))
+	_, err := l.Check(ctx)
+	require.NoError(t, err)
+}
+
+func TestHistoryAndVerification(t *testing.T) {
+	clock := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
+	db := openDB(t, &Options{Clock: now})
+	l := newLedger(t, db, "history")
+	var id string
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("Person"); err != nil {
+			return err
+		}
+		var err error
+		id, err = tx.Insert("Person", []byte(`{FirstName:"Raul",LastName:"Lewis"}`))
+		return err
+	}))
+	for _, name := range []string{"Brent", "Alexis"} {
+		require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+			return tx.Update("Person", id, []byte(`{FirstName:"`+name+`",LastName:"Lewis"}`))
+		}))
+	}
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.Delete("Person", id) }))
+
+	hist, err := l.History(ctx, "Person", id, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, hist, 4)
+	for i, d := range hist {
+		require.Equal(t, int64(i), d.Version)
+	}
+	require.True(t, hist[3].Deleted)
+	first, _ := hist[2].Data.Get("FirstName")
+	require.Equal(t, "Alexis", first.Text())
+	window, err := l.History(ctx, "Person", "", hist[1].TxTime, hist[3].TxTime)
+	require.NoError(t, err)
+	require.Len(t, window, 2, "versions 1 and 2")
+
+	// Every revision verifies against the digest, through the API's Ion text.
+	digest, err := l.GetDigest(ctx)
+	require.NoError(t, err)
+	for _, d := range hist {
+		rev, proof, err := l.GetRevision(ctx, d.Address.String(), d.ID, digest.TipAddress)
+		require.NoError(t, err)
+		require.NoError(t, VerifyRevision(rev, proof, digest.Digest))
+		block, bproof, err := l.GetBlock(ctx, d.Address.String(), digest.TipAddress)
+		require.NoError(t, err)
+		require.NoError(t, VerifyBlock(block, bproof, digest.Digest))
+		tampered := digest.Digest
+		tampered[0] ^= 1
+		require.Error(t, VerifyRevision(rev, proof, tampered))
+	}
+	// The block records the statements.
+	block, _, err := l.GetBlock(ctx, hist[1].Address.String(), "")
+	require.NoError(t, err)
+	require.Contains(t, block, `statement:"UPDATE Person AS d BY d_id SET d = ? WHERE d_id = ?"`)
+	bv, err := ion.ParseText(block)
+	require.NoError(t, err)
+	info, _ := bv.Get("transactionInfo")
+	docs, _ := info.Get("documents")
+	entry, ok := docs.Get(id)
+	require.True(t, ok, "transactionInfo.documents names the document")
+	tableName, _ := entry.Get("tableName")
+	require.Equal(t, "Person", tableName.Text())
+
+	var invalid *InvalidParameterError
+	_, _, err = l.GetBlock(ctx, `{strandId:"`+l.StrandID()+`",sequenceNo:999}`, "")
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, "BlockAddress", invalid.Parameter)
+	_, _, err = l.GetRevision(ctx, hist[0].Address.String(), id, `{strandId:"`+l.StrandID()+`",sequenceNo:0}`)
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, "DigestTipAddress", invalid.Parameter)
+	_, _, err = l.GetBlock(ctx, `{strandId:"`+ion.NewID()+`",sequenceNo:1}`, "")
+	require.ErrorAs(t, err, &invalid)
+}
+
+func TestReopenKeepsLedgers(t *testing.T) {
+	fs := vfs.NewMem()
+	db, err := Open("db", &Options{FS: fs})
+	require.NoError(t, err)
+	l := newLedger(t, db, "persist")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("T"); err != nil {
+			return err
+		}
+		_, err := tx.Insert("T", []byte(`{a:1}`))
+		return err
+	}))
+	d1, err := l.GetDigest(ctx)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NoError(t, db.Close())
+
+	db2 := openDB(t, &Options{FS: fs})
+	l2, err := db2.Ledger(ctx, "persist")
+	require.NoError(t, err)
+	d2, err := l2.GetDigest(ctx)
+	require.NoError(t, err)
+	require.Equal(t, d1, d2)
+	require.NoError(t, l2.Execute(ctx, func(tx *Tx) error {
+		all, err := tx.Scan("T")
+		require.Len(t, all, 1)
+		return err
+	}))
+}
+
+func TestSecondProcessGetsAClearError(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = Open(dir, nil)
+	require.ErrorContains(t, err, "another process")
+}

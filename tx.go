@@ -1,0 +1,785 @@
+package quill
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/merkle"
+)
+
+// Table statuses.
+const (
+	TableActive   = "ACTIVE"
+	TableInactive = "INACTIVE"
+)
+
+// TableInfo describes a table.
+type TableInfo struct {
+	ID      string
+	Name    string
+	Status  string   // ACTIVE or INACTIVE (dropped)
+	Indexes []string // indexed top-level fields
+}
+
+type tableRecord struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Status  string   `json:"status"`
+	Indexes []string `json:"indexes,omitempty"`
+}
+
+// Tx is one transaction. It is not safe for concurrent use; it must not be
+// used after the function given to Execute returns.
+type Tx struct {
+	ctx    context.Context
+	l      *Ledger
+	strand string
+	id     string
+	start  time.Time
+
+	statements []statement
+	docs       map[string]*docInfo // transactionInfo.documents
+	docOrder   []string
+
+	// reads are what the transaction observed, for OCC: the SHA-256 of each
+	// key's value, or absent.
+	reads map[string]observed
+	// overlay holds the transaction's writes, read back by its own reads.
+	overlay map[string]overlayWrite
+	pending map[string]*pendingDoc // documents written, by id
+	order   []string               // pending documents in first-write order
+	size    int
+}
+
+type observed struct {
+	hash   [32]byte
+	absent bool
+}
+
+type overlayWrite struct {
+	value  []byte
+	delete bool
+}
+
+type docInfo struct {
+	tableName, tableID string
+	statements         []int
+}
+
+type pendingDoc struct {
+	table   *tableRecord
+	base    *Document // the committed view before the transaction, nil for an insert
+	data    ion.Value
+	dataBin []byte
+	deleted bool
+}
+
+func newTx(ctx context.Context, l *Ledger) *Tx {
+	return &Tx{
+		ctx: ctx, l: l, strand: l.strand.ID(), id: ion.NewID(), start: l.db.opts.Clock(),
+		docs: map[string]*docInfo{}, reads: map[string]observed{}, overlay: map[string]overlayWrite{},
+		pending: map[string]*pendingDoc{},
+	}
+}
+
+// ID returns the transaction id the block will carry.
+func (tx *Tx) ID() string { return tx.id }
+
+// get reads a key through the transaction's own writes and records the
+// observation for OCC.
+func (tx *Tx) get(key []byte) ([]byte, bool, error) {
+	if err := tx.ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	if w, ok := tx.overlay[string(key)]; ok {
+		return w.value, !w.delete, nil
+	}
+	v, ok, err := tx.l.db.j.Get(key)
+	if err != nil {
+		return nil, false, mapJournalErr(err)
+	}
+	if _, seen := tx.reads[string(key)]; !seen {
+		tx.reads[string(key)] = observe(v, ok)
+	}
+	return v, ok, nil
+}
+
+func observe(v []byte, ok bool) observed {
+	if !ok {
+		return observed{absent: true}
+	}
+	return observed{hash: sha256.Sum256(v)}
+}
+
+func (tx *Tx) put(key, value []byte) { tx.overlay[string(key)] = overlayWrite{value: value} }
+
+func (tx *Tx) del(key []byte) { tx.overlay[string(key)] = overlayWrite{delete: true} }
+
+// scan calls fn for each key in [lo, hi) as the transaction sees it: the
+// store merged with its own writes. It records nothing for OCC; callers
+// read the table's write counter instead.
+func (tx *Tx) scan(lo, hi []byte, fn func(k, v []byte) error) error {
+	seen := map[string]bool{}
+	err := tx.l.db.j.Scan(tx.ctx, lo, hi, func(k, v []byte) error {
+		seen[string(k)] = true
+		if w, ok := tx.overlay[string(k)]; ok {
+			if w.delete {
+				return nil
+			}
+			v = w.value
+		}
+		return fn(k, v)
+	})
+	if err != nil {
+		return mapJournalErr(err)
+	}
+	var extra []string
+	for k, w := range tx.overlay {
+		if !w.delete && !seen[k] && k >= string(lo) && k < string(hi) {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	for _, k := range extra {
+		if err := fn([]byte(k), tx.overlay[k].value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addStatement records a statement in transactionInfo and checks its length.
+func (tx *Tx) addStatement(text string, params ...merkle.Hash) (int, error) {
+	if n := len([]rune(text)); n > tx.l.db.opts.MaxStatementLength {
+		return 0, invalidParam("Statement", "is %d characters, the limit is %d", n, tx.l.db.opts.MaxStatementLength)
+	}
+	tx.statements = append(tx.statements, newStatement(text, tx.l.db.opts.Clock(), params))
+	return len(tx.statements) - 1, nil
+}
+
+func (tx *Tx) noteDocument(id string, t *tableRecord, stmt int) {
+	info, ok := tx.docs[id]
+	if !ok {
+		info = &docInfo{tableName: t.Name, tableID: t.ID}
+		tx.docs[id] = info
+		tx.docOrder = append(tx.docOrder, id)
+	}
+	info.statements = append(info.statements, stmt)
+}
+
+// table resolves an active table by name.
+func (tx *Tx) table(name string) (*tableRecord, error) {
+	if err := validateTableName(name); err != nil {
+		return nil, err
+	}
+	id, ok, err := tx.get(tableNameKey(tx.strand, name))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: name,
+			Message: "no active table with this name in ledger " + tx.l.name}
+	}
+	return tx.tableByID(string(id))
+}
+
+func (tx *Tx) tableByID(id string) (*tableRecord, error) {
+	raw, ok, err := tx.get(tableKey(tx.strand, id))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: id, Message: "no table with this id"}
+	}
+	var t tableRecord
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("quill: table %s: %w", id, err)
+	}
+	return &t, nil
+}
+
+func (tx *Tx) putTable(t *tableRecord) {
+	raw, _ := json.Marshal(t)
+	tx.put(tableKey(tx.strand, t.ID), raw)
+}
+
+// catalogKey is written by every table catalog change and read by those
+// that count tables, so that concurrent creations cannot pass the limits
+// together.
+func catalogKey(strand string) []byte { return dataPrefix(strand, 'k') }
+
+// tables lists every table record (active and dropped).
+func (tx *Tx) tables() ([]*tableRecord, error) {
+	if _, _, err := tx.get(catalogKey(tx.strand)); err != nil {
+		return nil, err
+	}
+	lo := dataPrefix(tx.strand, kindTable)
+	var out []*tableRecord
+	err := tx.scan(lo, prefixEnd(lo), func(_, v []byte) error {
+		var t tableRecord
+		if err := json.Unmarshal(v, &t); err != nil {
+			return err
+		}
+		out = append(out, &t)
+		return nil
+	})
+	return out, err
+}
+
+// Tables lists the ledger's tables, active and dropped.
+func (tx *Tx) Tables() ([]TableInfo, error) {
+	recs, err := tx.tables()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TableInfo, len(recs))
+	for i, t := range recs {
+		out[i] = TableInfo{ID: t.ID, Name: t.Name, Status: t.Status, Indexes: slices.Clone(t.Indexes)}
+	}
+	slices.SortFunc(out, func(a, b TableInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (tx *Tx) checkTableLimits(recs []*tableRecord, activating bool) error {
+	active := 0
+	for _, t := range recs {
+		if t.Status == TableActive {
+			active++
+		}
+	}
+	o := &tx.l.db.opts
+	switch {
+	case active >= o.MaxActiveTables:
+		return &LimitExceededError{ResourceType: "TABLE", Message: fmt.Sprintf("at most %d active tables per ledger", o.MaxActiveTables)}
+	case !activating && len(recs) >= o.MaxTables:
+		return &LimitExceededError{ResourceType: "TABLE", Message: fmt.Sprintf("at most %d tables per ledger, dropped ones included", o.MaxTables)}
+	}
+	return nil
+}
+
+// CreateTable creates a table and returns its id.
+func (tx *Tx) CreateTable(name string) (string, error) {
+	if err := validateTableName(name); err != nil {
+		return "", err
+	}
+	if _, ok, err := tx.get(tableNameKey(tx.strand, name)); err != nil {
+		return "", err
+	} else if ok {
+		return "", &ResourceAlreadyExistsError{ResourceType: "TABLE", ResourceName: name, Message: "an active table has this name"}
+	}
+	recs, err := tx.tables()
+	if err != nil {
+		return "", err
+	}
+	if err := tx.checkTableLimits(recs, false); err != nil {
+		return "", err
+	}
+	if _, err := tx.addStatement("CREATE TABLE " + name); err != nil {
+		return "", err
+	}
+	t := &tableRecord{ID: ion.NewID(), Name: name, Status: TableActive}
+	tx.putTable(t)
+	tx.put(tableNameKey(tx.strand, name), []byte(t.ID))
+	tx.put(catalogKey(tx.strand), []byte(tx.id))
+	return t.ID, nil
+}
+
+// DropTable makes a table inactive. Its documents stay in the journal and
+// its history stays readable; UndropTable brings it back.
+func (tx *Tx) DropTable(name string) error {
+	t, err := tx.table(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.addStatement("DROP TABLE " + name); err != nil {
+		return err
+	}
+	t.Status = TableInactive
+	tx.putTable(t)
+	tx.del(tableNameKey(tx.strand, name))
+	tx.put(catalogKey(tx.strand), []byte(tx.id))
+	tx.touchTable(t)
+	return nil
+}
+
+// UndropTable makes a dropped table active again, by id.
+func (tx *Tx) UndropTable(tableID string) error {
+	if err := ion.ValidateID(tableID); err != nil {
+		return invalidParam("TableId", "%v", err)
+	}
+	t, err := tx.tableByID(tableID)
+	if err != nil {
+		return err
+	}
+	if t.Status == TableActive {
+		return &ResourceInUseError{ResourceType: "TABLE", ResourceName: t.Name, Message: "the table is active"}
+	}
+	if _, ok, err := tx.get(tableNameKey(tx.strand, t.Name)); err != nil {
+		return err
+	} else if ok {
+		return &ResourceAlreadyExistsError{ResourceType: "TABLE", ResourceName: t.Name, Message: "another active table has this name"}
+	}
+	recs, err := tx.tables()
+	if err != nil {
+		return err
+	}
+	if err := tx.checkTableLimits(recs, true); err != nil {
+		return err
+	}
+	if _, err := tx.addStatement(fmt.Sprintf("UNDROP TABLE \"%s\"", tableID)); err != nil {
+		return err
+	}
+	t.Status = TableActive
+	tx.putTable(t)
+	tx.put(tableNameKey(tx.strand, t.Name), []byte(t.ID))
+	tx.put(catalogKey(tx.strand), []byte(tx.id))
+	tx.touchTable(t)
+	return nil
+}
+
+// CreateIndex indexes a top-level field of a table for equality lookups,
+// building entries for the documents already in it.
+func (tx *Tx) CreateIndex(table, field string) error {
+	t, err := tx.table(table)
+	if err != nil {
+		return err
+	}
+	if err := validateFieldName(field); err != nil {
+		return err
+	}
+	if slices.Contains(t.Indexes, field) {
+		return &ResourceAlreadyExistsError{ResourceType: "INDEX", ResourceName: table + "." + field, Message: "the field is indexed"}
+	}
+	if len(t.Indexes) >= tx.l.db.opts.MaxIndexesPerTable {
+		return &LimitExceededError{ResourceType: "INDEX", Message: fmt.Sprintf("at most %d indexes per table", tx.l.db.opts.MaxIndexesPerTable)}
+	}
+	if _, err := tx.addStatement(fmt.Sprintf("CREATE INDEX ON %s (%s)", table, field)); err != nil {
+		return err
+	}
+	docs, err := tx.scanTable(t)
+	if err != nil {
+		return err
+	}
+	t.Indexes = append(t.Indexes, field)
+	tx.putTable(t)
+	for _, d := range docs {
+		if v, ok := d.Data.Get(field); ok {
+			tx.put(indexEntryKey(tx.strand, t.ID, field, v, d.ID), nil)
+		}
+	}
+	tx.touchTable(t)
+	return nil
+}
+
+func indexEntryKey(strand, tableID, field string, v ion.Value, docID string) []byte {
+	return append(indexPrefix(strand, tableID, field, ion.Hash(v)), docID...)
+}
+
+// touchTable marks a table as written, so that scans and lookups of it in
+// concurrent transactions conflict. The value is the transaction id:
+// writers never read it, so concurrent writers do not conflict with each
+// other through it.
+func (tx *Tx) touchTable(t *tableRecord) { tx.put(counterKey(tx.strand, t.ID), []byte(tx.id)) }
+
+// readDoc returns the committed view of a document as the transaction
+// sees it.
+func (tx *Tx) readDoc(t *tableRecord, id string) (*Document, error) {
+	if p, ok := tx.pending[id]; ok {
+		if p.deleted || p.table.ID != t.ID {
+			return nil, nil
+		}
+		d := Document{ID: id, TxID: tx.id, TxTime: tx.start, Data: p.data}
+		if p.base != nil {
+			d.Version = p.base.Version + 1
+		}
+		return &d, nil
+	}
+	raw, ok, err := tx.get(docKey(tx.strand, t.ID, id))
+	if err != nil || !ok {
+		return nil, err
+	}
+	d, err := decodeView(tx.strand, id, raw)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func validateDocumentID(id string) error {
+	if err := ion.ValidateID(id); err != nil {
+		return invalidParam("DocumentId", "%v", err)
+	}
+	return nil
+}
+
+// Insert adds a document to a table and returns its new id. doc is an
+// ion.Value, Ion text or binary, or a Go struct or map.
+func (tx *Tx) Insert(table string, doc any) (string, error) {
+	t, err := tx.table(table)
+	if err != nil {
+		return "", err
+	}
+	data, bin, err := tx.document(doc)
+	if err != nil {
+		return "", err
+	}
+	stmt, err := tx.addStatement("INSERT INTO "+table+" ?", merkle.Hash(ion.Hash(data)))
+	if err != nil {
+		return "", err
+	}
+	id := ion.NewID()
+	if err := tx.write(t, id, nil, data, bin, false); err != nil {
+		return "", err
+	}
+	tx.noteDocument(id, t, stmt)
+	return id, nil
+}
+
+// Update replaces a document's data. The document must exist in the table.
+func (tx *Tx) Update(table, id string, doc any) error {
+	return tx.change(table, id, doc, false)
+}
+
+// Delete deletes a document. The document must exist in the table.
+func (tx *Tx) Delete(table, id string) error { return tx.change(table, id, nil, true) }
+
+func (tx *Tx) change(table, id string, doc any, deleted bool) error {
+	t, err := tx.table(table)
+	if err != nil {
+		return err
+	}
+	if err := validateDocumentID(id); err != nil {
+		return err
+	}
+	cur, err := tx.readDoc(t, id)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		return &ResourceNotFoundError{ResourceType: "DOCUMENT", ResourceName: id, Message: "not in table " + table}
+	}
+	var data ion.Value
+	var bin []byte
+	text := fmt.Sprintf("DELETE FROM %s AS d BY d_id WHERE d_id = ?", table)
+	params := []merkle.Hash{merkle.Hash(ion.Hash(ion.String(id)))}
+	if !deleted {
+		if data, bin, err = tx.document(doc); err != nil {
+			return err
+		}
+		text = fmt.Sprintf("UPDATE %s AS d BY d_id SET d = ? WHERE d_id = ?", table)
+		params = append([]merkle.Hash{merkle.Hash(ion.Hash(data))}, params...)
+	}
+	stmt, err := tx.addStatement(text, params...)
+	if err != nil {
+		return err
+	}
+	base := cur
+	if p, ok := tx.pending[id]; ok {
+		base = p.base
+	}
+	if err := tx.write(t, id, base, data, bin, deleted); err != nil {
+		return err
+	}
+	tx.noteDocument(id, t, stmt)
+	return nil
+}
+
+// document converts and size-checks a document.
+func (tx *Tx) document(doc any) (ion.Value, []byte, error) {
+	data, err := toDocument("Document", doc)
+	if err != nil {
+		return ion.Value{}, nil, err
+	}
+	bin := ion.AppendBinary(nil, data)
+	if len(bin) > tx.l.db.opts.MaxDocumentSize {
+		return ion.Value{}, nil, invalidParam("Document", "is %d bytes of Ion binary, the limit is %d", len(bin), tx.l.db.opts.MaxDocumentSize)
+	}
+	return data, bin, nil
+}
+
+// write records a document's new state and its index changes.
+func (tx *Tx) write(t *tableRecord, id string, base *Document, data ion.Value, bin []byte, deleted bool) error {
+	prev, existed := tx.pending[id]
+	if !existed && len(tx.pending) >= tx.l.db.opts.MaxDocumentsPerTransaction {
+		return &LimitExceededError{ResourceType: "DOCUMENT",
+			Message: fmt.Sprintf("at most %d documents per transaction", tx.l.db.opts.MaxDocumentsPerTransaction)}
+	}
+	// Index entries: remove those of the state being replaced, add the new.
+	old := ion.Value{}
+	if existed && !prev.deleted {
+		old = prev.data
+	} else if !existed && base != nil {
+		old = base.Data
+	}
+	for _, field := range t.Indexes {
+		if v, ok := old.Get(field); ok {
+			tx.del(indexEntryKey(tx.strand, t.ID, field, v, id))
+		}
+		if v, ok := data.Get(field); ok && !deleted {
+			tx.put(indexEntryKey(tx.strand, t.ID, field, v, id), nil)
+		}
+	}
+	if existed {
+		tx.size -= len(prev.dataBin)
+	} else {
+		tx.order = append(tx.order, id)
+	}
+	tx.size += len(bin)
+	if tx.size > tx.l.db.opts.MaxTransactionSize {
+		return &LimitExceededError{ResourceType: "TRANSACTION",
+			Message: fmt.Sprintf("the transaction writes %d bytes, the limit is %d", tx.size, tx.l.db.opts.MaxTransactionSize)}
+	}
+	tx.pending[id] = &pendingDoc{table: t, base: base, data: data, dataBin: bin, deleted: deleted}
+	if deleted {
+		tx.del(docKey(tx.strand, t.ID, id))
+	}
+	tx.touchTable(t)
+	return nil
+}
+
+// Get returns the committed view of a document, or found=false.
+func (tx *Tx) Get(table, id string) (doc Document, found bool, err error) {
+	t, err := tx.table(table)
+	if err != nil {
+		return Document{}, false, err
+	}
+	if err := validateDocumentID(id); err != nil {
+		return Document{}, false, err
+	}
+	if _, err := tx.addStatement(fmt.Sprintf("SELECT * FROM %s AS d BY d_id WHERE d_id = ?", table),
+		merkle.Hash(ion.Hash(ion.String(id)))); err != nil {
+		return Document{}, false, err
+	}
+	d, err := tx.readDoc(t, id)
+	if err != nil || d == nil {
+		return Document{}, false, err
+	}
+	return *d, true, nil
+}
+
+// Scan returns every document of a table, by id.
+func (tx *Tx) Scan(table string) ([]Document, error) {
+	t, err := tx.table(table)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.addStatement("SELECT * FROM " + table); err != nil {
+		return nil, err
+	}
+	return tx.scanTable(t)
+}
+
+func (tx *Tx) scanTable(t *tableRecord) ([]Document, error) {
+	if _, _, err := tx.get(counterKey(tx.strand, t.ID)); err != nil {
+		return nil, err
+	}
+	lo := append(dataPrefix(tx.strand, kindDoc), t.ID...)
+	var out []Document
+	err := tx.scan(lo, prefixEnd(lo), func(k, v []byte) error {
+		id := string(k[len(lo):])
+		if p, ok := tx.pending[id]; ok {
+			if d, _ := tx.readDoc(t, id); d != nil && !p.deleted {
+				out = append(out, *d)
+			}
+			return nil
+		}
+		d, err := decodeView(tx.strand, id, v)
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Documents inserted by this transaction have no view key yet.
+	for _, id := range tx.order {
+		if p := tx.pending[id]; p.table.ID == t.ID && p.base == nil && !p.deleted {
+			d, _ := tx.readDoc(t, id)
+			out = append(out, *d)
+		}
+	}
+	slices.SortFunc(out, func(a, b Document) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Lookup returns the documents of a table whose top-level field equals
+// value (the same Ion value). It uses the field's index if there is one and
+// scans the table otherwise.
+func (tx *Tx) Lookup(table, field string, value any) ([]Document, error) {
+	t, err := tx.table(table)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateFieldName(field); err != nil {
+		return nil, err
+	}
+	v, err := toValue(value)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.addStatement(fmt.Sprintf("SELECT * FROM %s AS d WHERE d.%s = ?", table, field), merkle.Hash(ion.Hash(v))); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(t.Indexes, field) {
+		docs, err := tx.scanTable(t)
+		if err != nil {
+			return nil, err
+		}
+		return slices.DeleteFunc(docs, func(d Document) bool {
+			got, ok := d.Data.Get(field)
+			return !ok || !ion.Equal(got, v)
+		}), nil
+	}
+	if _, _, err := tx.get(counterKey(tx.strand, t.ID)); err != nil {
+		return nil, err
+	}
+	lo := indexPrefix(tx.strand, t.ID, field, ion.Hash(v))
+	var out []Document
+	err = tx.scan(lo, prefixEnd(lo), func(k, _ []byte) error {
+		d, err := tx.readDoc(t, string(k[len(lo):]))
+		if err != nil || d == nil {
+			return err
+		}
+		if got, ok := d.Data.Get(field); ok && ion.Equal(got, v) { // guard against hash collisions
+			out = append(out, *d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// toValue converts a lookup value: an ion.Value or any Go value ion-go can
+// marshal.
+func toValue(value any) (ion.Value, error) {
+	if v, ok := value.(ion.Value); ok {
+		return v, nil
+	}
+	wrapped, err := toDocument("Value", map[string]any{"v": value})
+	if err != nil {
+		return ion.Value{}, err
+	}
+	v, _ := wrapped.Get("v")
+	return v, nil
+}
+
+// errConflict is what the validation callback returns; commit maps it.
+var errConflict = errors.New("read set changed")
+
+// commit writes the transaction's block, or, for a read-only transaction,
+// checks that what it read is still current.
+func (tx *Tx) commit() error {
+	if err := tx.ctx.Err(); err != nil {
+		return err
+	}
+	validate := func(r journal.Reader) error {
+		for k, o := range tx.reads {
+			v, ok, err := r.Get([]byte(k))
+			if err != nil {
+				return err
+			}
+			if observe(v, ok) != o {
+				return errConflict
+			}
+		}
+		return nil
+	}
+	if len(tx.overlay) == 0 {
+		err := validate(tx.l.db.j)
+		if errors.Is(err, errConflict) {
+			return fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
+		}
+		return mapJournalErr(err)
+	}
+	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, Info: tx.info(), Validate: validate}
+	for _, id := range tx.order {
+		p := tx.pending[id]
+		version := int64(0)
+		if p.base != nil {
+			version = p.base.Version + 1
+		}
+		jtx.Revisions = append(jtx.Revisions, journal.Revision{DocumentID: id, Version: version, Data: p.data, Deleted: p.deleted})
+	}
+	keys := make([]string, 0, len(tx.overlay))
+	for k := range tx.overlay {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w := tx.overlay[k]
+		jtx.Writes = append(jtx.Writes, journal.Write{Key: []byte(k), Value: w.value, Delete: w.delete})
+	}
+	jtx.Complete = tx.complete
+	_, err := tx.l.strand.Commit(tx.ctx, jtx)
+	switch {
+	case errors.Is(err, errConflict):
+		return fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
+	case errors.Is(err, journal.ErrInvalidTransaction):
+		return invalidParam("Transaction", "%v", err)
+	}
+	return mapJournalErr(err)
+}
+
+// complete writes what depends on the block's address: committed views and
+// history entries.
+func (tx *Tx) complete(seq uint64, hashes []merkle.Hash) []journal.Write {
+	var out []journal.Write
+	for i, id := range tx.order {
+		p := tx.pending[id]
+		d := Document{ID: id, Address: journal.Address{Strand: tx.strand, SequenceNo: seq},
+			Hash: hashes[i], TxTime: tx.start, TxID: tx.id}
+		if p.base != nil {
+			d.Version = p.base.Version + 1
+		}
+		if !p.deleted {
+			out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.dataBin)})
+		}
+		h := binary.BigEndian.AppendUint64(nil, seq)
+		h = binary.BigEndian.AppendUint64(h, uint64(ion.SystemTime(tx.start).Time().UnixMilli()))
+		out = append(out, journal.Write{Key: historyKey(tx.strand, p.table.ID, id, d.Version), Value: h})
+	}
+	return out
+}
+
+// info builds the block's transactionInfo.
+func (tx *Tx) info() ion.Value {
+	stmts := make([]ion.Value, len(tx.statements))
+	for i, s := range tx.statements {
+		stmts[i] = s.ion()
+	}
+	fields := []ion.Field{ion.F("statements", ion.List(stmts...))}
+	if len(tx.docOrder) > 0 {
+		docs := make([]ion.Field, 0, len(tx.docOrder))
+		for _, id := range tx.docOrder {
+			info := tx.docs[id]
+			idx := make([]ion.Value, len(info.statements))
+			for i, s := range info.statements {
+				idx[i] = ion.Int(int64(s))
+			}
+			docs = append(docs, ion.F(id, ion.Struct(
+				ion.F("tableName", ion.String(info.tableName)),
+				ion.F("tableId", ion.String(info.tableID)),
+				ion.F("statements", ion.List(idx...)))))
+		}
+		fields = append(fields, ion.F("documents", ion.Struct(docs...)))
+	}
+	return ion.Struct(fields...)
+}
+
+func parseIonText(param, text string) (ion.Value, error) {
+	v, err := ion.ParseText(text)
+	if err != nil {
+		return ion.Value{}, invalidParam(param, "not Ion text: %v", err)
+	}
+	return v, nil
+}

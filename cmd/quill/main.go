@@ -1,15 +1,7 @@
-// Command quill is Quill's command line: today the offline tools that hash
+// Command quill is Quill's command line: the demo ledger, ledger listing
+// and full verification of a data directory, and offline tools that hash
 // Ion values and verify QLDB journal data (blocks, revisions, proofs,
-// exported chains) from Quill or from Amazon QLDB.
-//
-//	quill hash [ION_TEXT]                      Ion hash (SHA-256) of each value
-//	quill id                                   a new 22-character QLDB id
-//	quill verify-block FILE [--proof P --digest D]
-//	quill verify-revision FILE --proof P --digest D
-//	quill verify-chain FILE...                 blocks of an export, in any order
-//
-// FILE and P hold Ion text or binary ("-" reads standard input); D is the
-// base64 digest of GetDigest.
+// exported chains) from Quill or from Amazon QLDB. Run `quill help`.
 package main
 
 import (
@@ -27,6 +19,9 @@ import (
 const usage = `usage: quill <command> [arguments]
 
 commands:
+  demo [-data DIR]                         build QLDB's vehicle-registration ledger, prove and verify a revision
+  ledgers [-data DIR]                      list the ledgers of a data directory
+  verify [-data DIR] [-ledger NAME]        re-verify every block and Merkle node of the ledgers (Check)
   hash [ION_TEXT]                          print the Ion hash (SHA-256, base64) of each value
                                            in ION_TEXT, or in standard input
   id                                       print a new 22-character QLDB id
@@ -34,7 +29,8 @@ commands:
   verify-revision FILE -proof P -digest D  check a revision's hash and its proof to a digest
   verify-chain FILE...                     check the hash chain of blocks, e.g. a journal export
 
-FILE and P hold Ion text or binary ("-" is standard input); D is the base64 Digest of GetDigest.
+DIR defaults to ./quill-data. FILE and P hold Ion text or binary ("-" is standard input); D is the
+base64 Digest of GetDigest.
 `
 
 func main() {
@@ -56,6 +52,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "demo", "ledgers", "verify":
+		return dataCmd(cmd, rest, stdout)
 	case "hash":
 		return hashCmd(rest, stdin, stdout)
 	case "id":

@@ -72,3 +72,19 @@ func TestVerifyChainReportsTheBrokenBlock(t *testing.T) {
 	_, err = runCmd(t, "", "verify-chain", f, f)
 	require.ErrorContains(t, err, "block KmA3ZZca7vAIiJAK9S5Iwl/100: chain")
 }
+
+func TestDemoLedgersAndVerifyOnADataDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	out, err := runCmd(t, "", "demo", "-data", dir)
+	require.NoError(t, err)
+	require.Contains(t, out, "verified: the revision's hash folded with the proof gives the digest")
+	out, err = runCmd(t, "", "ledgers", "-data", dir)
+	require.NoError(t, err)
+	require.Contains(t, out, "vehicle-registration")
+	require.Contains(t, out, "ACTIVE")
+	out, err = runCmd(t, "", "verify", "-data", dir)
+	require.NoError(t, err)
+	require.Contains(t, out, "vehicle-registration: 4 blocks and")
+	_, err = runCmd(t, "", "verify", "-data", dir, "-ledger", "nope")
+	require.ErrorContains(t, err, "not found")
+}

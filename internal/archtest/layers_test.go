@@ -26,7 +26,7 @@ func layer(pkg string) (rank int, known bool) {
 		return 3, true
 	case "":
 		return 4, true // the root package quill
-	case "server", "bench":
+	case "server", "bench", "demo":
 		return 5, true
 	case "cmd":
 		return 6, true

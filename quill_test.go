@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -586,4 +587,26 @@ func TestSecondProcessGetsAClearError(t *testing.T) {
 	defer db.Close()
 	_, err = Open(dir, nil)
 	require.ErrorContains(t, err, "another process")
+}
+
+func TestTransactionTimeoutAndStatementLimit(t *testing.T) {
+	db := openDB(t, &Options{TransactionTimeout: 20 * time.Millisecond, MaxStatementLength: 30})
+	l := newLedger(t, db, "timeouts")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("T"); return err }))
+	size := l.strand.Size()
+	err := l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.Insert("T", []byte(`{a:1}`)); err != nil {
+			return err
+		}
+		time.Sleep(40 * time.Millisecond) // longer than the transaction may take
+		return nil
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, size, l.strand.Size(), "the timed-out transaction wrote nothing")
+
+	long := "Table_" + strings.Repeat("x", 30)
+	err = l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable(long); return err })
+	var invalid *InvalidParameterError
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, "Statement", invalid.Parameter)
 }

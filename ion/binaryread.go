@@ -20,7 +20,7 @@ var ErrSyntax = errors.New("ion: malformed binary")
 type binaryDecoder struct {
 	data    []byte
 	pos     int
-	symbols []string // SID -> text; index 0 is $0
+	symbols []Symbol // by SID; index 0 is $0; entries with unknown text are SymbolZero
 }
 
 func (d *binaryDecoder) fail(format string, args ...any) error {
@@ -28,7 +28,11 @@ func (d *binaryDecoder) fail(format string, args ...any) error {
 }
 
 func (d *binaryDecoder) resetSymbols() {
-	d.symbols = append(d.symbols[:0], systemSymbols[:]...)
+	d.symbols = d.symbols[:0]
+	for _, text := range systemSymbols {
+		d.symbols = append(d.symbols, Sym(text))
+	}
+	d.symbols[0] = SymbolZero
 }
 
 // parseBinary decodes every top-level value of an Ion binary stream.
@@ -71,7 +75,7 @@ func isSymbolTable(v Value) bool {
 // table when it imports $ion_symbol_table, and replaces it otherwise.
 func (d *binaryDecoder) loadSymbolTable(v Value) error {
 	appendMode := false
-	var symbols []string
+	var symbols []Symbol
 	for _, f := range v.kids {
 		switch f.Name.text {
 		case "imports":
@@ -86,8 +90,13 @@ func (d *binaryDecoder) loadSymbolTable(v Value) error {
 				continue
 			}
 			for _, s := range f.Value.kids {
-				// Non-string entries stand for symbols with unknown text.
-				symbols = append(symbols, s.Value.str)
+				// Entries that are not strings are symbols with unknown
+				// text, which Ion Hash treats as $0.
+				if s.Value.typ == StringType && !s.Value.IsNull() {
+					symbols = append(symbols, Sym(s.Value.str))
+				} else {
+					symbols = append(symbols, SymbolZero)
+				}
 			}
 		}
 	}
@@ -105,7 +114,7 @@ func (d *binaryDecoder) symbol(sid uint64) (Symbol, error) {
 	if sid >= uint64(len(d.symbols)) {
 		return Symbol{}, d.fail("symbol ID %d is not in the symbol table", sid)
 	}
-	return Sym(d.symbols[sid]), nil
+	return d.symbols[sid], nil
 }
 
 func (d *binaryDecoder) varUint(end int) (uint64, error) {

@@ -19,6 +19,8 @@ import (
 const usage = `usage: quill <command> [arguments]
 
 commands:
+  serve [-data DIR] [-addr HOST:PORT] [-auth FILE] [-region R] [-account A]
+                                           serve QLDB's control-plane API (default 127.0.0.1:8787)
   demo [-data DIR]                         build QLDB's vehicle-registration ledger, prove and verify a revision
   ledgers [-data DIR]                      list the ledgers of a data directory
   verify [-data DIR] [-ledger NAME]        re-verify every block and Merkle node of the ledgers (Check)
@@ -34,7 +36,7 @@ base64 Digest of GetDigest.
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "quill:", err)
 		if errors.Is(err, errUsage) {
 			fmt.Fprint(os.Stderr, usage)
@@ -46,12 +48,14 @@ func main() {
 
 var errUsage = errors.New("bad usage")
 
-func run(args []string, stdin io.Reader, stdout io.Writer) error {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command", errUsage)
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "serve":
+		return serveCmd(rest, stdout, stderr)
 	case "demo", "ledgers", "verify":
 		return dataCmd(cmd, rest, stdout)
 	case "hash":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := run(args, strings.NewReader(stdin), &out)
+	err := run(args, strings.NewReader(stdin), &out, io.Discard)
 	return out.String(), err
 }
 

@@ -1,0 +1,156 @@
+// Package wire holds the JSON shapes of QLDB's REST-JSON control plane
+// (API 2019-01-02), member names exactly as AWS clients send and expect
+// them. Timestamps are epoch seconds (JSON numbers), blobs base64.
+package wire
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
+
+// Timestamp is a time sent as epoch seconds with millisecond precision.
+type Timestamp float64
+
+// NewTimestamp converts a time.
+func NewTimestamp(t time.Time) Timestamp { return Timestamp(float64(t.UnixMilli()) / 1000) }
+
+// Time converts back.
+func (t Timestamp) Time() time.Time {
+	sec, frac := math.Modf(float64(t))
+	return time.Unix(int64(sec), int64(math.Round(frac*1000))*int64(time.Millisecond)).UTC()
+}
+
+// MarshalJSON writes the number without an exponent.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	return json.Marshal(json.Number(formatSeconds(float64(t))))
+}
+
+func formatSeconds(f float64) string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// ValueHolder carries Ion text.
+type ValueHolder struct {
+	IonText *string `json:"IonText,omitempty"`
+}
+
+// CreateLedgerRequest is CreateLedger's body.
+type CreateLedgerRequest struct {
+	Name               *string            `json:"Name"`
+	PermissionsMode    *string            `json:"PermissionsMode"`
+	DeletionProtection *bool              `json:"DeletionProtection"`
+	KmsKey             *string            `json:"KmsKey"`
+	Tags               map[string]*string `json:"Tags"`
+}
+
+// CreateLedgerResponse is CreateLedger's answer.
+type CreateLedgerResponse struct {
+	Name               string    `json:"Name"`
+	Arn                string    `json:"Arn"`
+	State              string    `json:"State"`
+	CreationDateTime   Timestamp `json:"CreationDateTime"`
+	PermissionsMode    string    `json:"PermissionsMode"`
+	DeletionProtection bool      `json:"DeletionProtection"`
+	KmsKeyArn          string    `json:"KmsKeyArn,omitempty"`
+}
+
+// EncryptionDescription describes a ledger's encryption at rest.
+type EncryptionDescription struct {
+	KmsKeyArn        string `json:"KmsKeyArn"`
+	EncryptionStatus string `json:"EncryptionStatus"`
+}
+
+// DescribeLedgerResponse is DescribeLedger's answer (and UpdateLedger's,
+// which omits PermissionsMode).
+type DescribeLedgerResponse struct {
+	Name                  string                 `json:"Name"`
+	Arn                   string                 `json:"Arn"`
+	State                 string                 `json:"State"`
+	CreationDateTime      Timestamp              `json:"CreationDateTime"`
+	PermissionsMode       string                 `json:"PermissionsMode,omitempty"`
+	DeletionProtection    bool                   `json:"DeletionProtection"`
+	EncryptionDescription *EncryptionDescription `json:"EncryptionDescription,omitempty"`
+}
+
+// LedgerSummary is one entry of ListLedgers.
+type LedgerSummary struct {
+	Name             string    `json:"Name"`
+	State            string    `json:"State"`
+	CreationDateTime Timestamp `json:"CreationDateTime"`
+}
+
+// ListLedgersResponse is ListLedgers' answer.
+type ListLedgersResponse struct {
+	Ledgers   []LedgerSummary `json:"Ledgers"`
+	NextToken string          `json:"NextToken,omitempty"`
+}
+
+// UpdateLedgerRequest is UpdateLedger's body.
+type UpdateLedgerRequest struct {
+	DeletionProtection *bool   `json:"DeletionProtection"`
+	KmsKey             *string `json:"KmsKey"`
+}
+
+// UpdateLedgerPermissionsModeRequest is UpdateLedgerPermissionsMode's body.
+type UpdateLedgerPermissionsModeRequest struct {
+	PermissionsMode *string `json:"PermissionsMode"`
+}
+
+// UpdateLedgerPermissionsModeResponse is its answer.
+type UpdateLedgerPermissionsModeResponse struct {
+	Name            string `json:"Name"`
+	Arn             string `json:"Arn"`
+	PermissionsMode string `json:"PermissionsMode"`
+}
+
+// GetDigestResponse is GetDigest's answer.
+type GetDigestResponse struct {
+	Digest           []byte      `json:"Digest"`
+	DigestTipAddress ValueHolder `json:"DigestTipAddress"`
+}
+
+// GetBlockRequest is GetBlock's body.
+type GetBlockRequest struct {
+	BlockAddress     *ValueHolder `json:"BlockAddress"`
+	DigestTipAddress *ValueHolder `json:"DigestTipAddress"`
+}
+
+// GetBlockResponse is GetBlock's answer.
+type GetBlockResponse struct {
+	Block ValueHolder  `json:"Block"`
+	Proof *ValueHolder `json:"Proof,omitempty"`
+}
+
+// GetRevisionRequest is GetRevision's body.
+type GetRevisionRequest struct {
+	BlockAddress     *ValueHolder `json:"BlockAddress"`
+	DocumentId       *string      `json:"DocumentId"` //nolint:revive // the wire name
+	DigestTipAddress *ValueHolder `json:"DigestTipAddress"`
+}
+
+// GetRevisionResponse is GetRevision's answer.
+type GetRevisionResponse struct {
+	Revision ValueHolder  `json:"Revision"`
+	Proof    *ValueHolder `json:"Proof,omitempty"`
+}
+
+// TagResourceRequest is TagResource's body.
+type TagResourceRequest struct {
+	Tags map[string]*string `json:"Tags"`
+}
+
+// ListTagsForResourceResponse is ListTagsForResource's answer.
+type ListTagsForResourceResponse struct {
+	Tags map[string]string `json:"Tags"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Type          string `json:"__type"`
+	Message       string `json:"Message"`
+	ParameterName string `json:"ParameterName,omitempty"`
+	ResourceType  string `json:"ResourceType,omitempty"`
+	ResourceName  string `json:"ResourceName,omitempty"`
+}

@@ -1,0 +1,262 @@
+package server
+
+import (
+	"strconv"
+
+	"github.com/quilldb/quill"
+	"github.com/quilldb/quill/server/internal/wire"
+)
+
+func required[T any](p *T, name string) (T, error) {
+	var zero T
+	if p == nil {
+		return zero, &quill.InvalidParameterError{Parameter: name, Message: "is required"}
+	}
+	return *p, nil
+}
+
+func (h *Handler) createLedger(req *request) error {
+	var in wire.CreateLedgerRequest
+	if err := req.decode(&in); err != nil {
+		return err
+	}
+	name, err := required(in.Name, "Name")
+	if err != nil {
+		return err
+	}
+	mode, err := required(in.PermissionsMode, "PermissionsMode")
+	if err != nil {
+		return err
+	}
+	kms := ""
+	if in.KmsKey != nil {
+		kms = *in.KmsKey
+	}
+	d, err := h.db.CreateLedger(req.ctx, &quill.CreateLedgerInput{Name: name, PermissionsMode: mode,
+		DeletionProtection: in.DeletionProtection, KmsKey: kms, Tags: tagValues(in.Tags)})
+	if err != nil {
+		return err
+	}
+	return req.reply(wire.CreateLedgerResponse{Name: d.Name, Arn: d.ARN, State: d.State,
+		CreationDateTime: wire.NewTimestamp(d.CreationDateTime), PermissionsMode: d.PermissionsMode,
+		DeletionProtection: d.DeletionProtection, KmsKeyArn: d.KmsKeyARN})
+}
+
+// tagValues turns the wire's map of optional strings into tags; a null
+// value is an empty one.
+func tagValues(in map[string]*string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		if v != nil {
+			out[k] = *v
+		} else {
+			out[k] = ""
+		}
+	}
+	return out
+}
+
+func describe(d *quill.LedgerDescription, withMode bool) wire.DescribeLedgerResponse {
+	out := wire.DescribeLedgerResponse{Name: d.Name, Arn: d.ARN, State: d.State,
+		CreationDateTime: wire.NewTimestamp(d.CreationDateTime), DeletionProtection: d.DeletionProtection,
+		EncryptionDescription: &wire.EncryptionDescription{KmsKeyArn: d.KmsKeyARN, EncryptionStatus: d.EncryptionStatus}}
+	if withMode {
+		out.PermissionsMode = d.PermissionsMode
+	}
+	return out
+}
+
+func (h *Handler) describeLedger(req *request) error {
+	d, err := h.db.DescribeLedger(req.ctx, req.parts[1])
+	if err != nil {
+		return err
+	}
+	return req.reply(describe(d, true))
+}
+
+func (h *Handler) listLedgers(req *request) error {
+	q := req.r.URL.Query()
+	max := 0
+	if s := q.Get("max_results"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return &quill.InvalidParameterError{Parameter: "MaxResults", Message: "must be an integer from 1 to 100"}
+		}
+		if n == 0 {
+			n = -1 // an explicit 0 is out of range, not "default"
+		}
+		max = n
+	}
+	page, next, err := h.db.ListLedgers(req.ctx, max, q.Get("next_token"))
+	if err != nil {
+		return err
+	}
+	out := wire.ListLedgersResponse{Ledgers: []wire.LedgerSummary{}, NextToken: next}
+	for _, s := range page {
+		out.Ledgers = append(out.Ledgers, wire.LedgerSummary{Name: s.Name, State: s.State,
+			CreationDateTime: wire.NewTimestamp(s.CreationDateTime)})
+	}
+	return req.reply(out)
+}
+
+func (h *Handler) updateLedger(req *request) error {
+	var in wire.UpdateLedgerRequest
+	if err := req.decode(&in); err != nil {
+		return err
+	}
+	d, err := h.db.UpdateLedger(req.ctx, req.parts[1], &quill.UpdateLedgerInput{DeletionProtection: in.DeletionProtection, KmsKey: in.KmsKey})
+	if err != nil {
+		return err
+	}
+	return req.reply(describe(d, false))
+}
+
+func (h *Handler) updatePermissionsMode(req *request) error {
+	var in wire.UpdateLedgerPermissionsModeRequest
+	if err := req.decode(&in); err != nil {
+		return err
+	}
+	mode, err := required(in.PermissionsMode, "PermissionsMode")
+	if err != nil {
+		return err
+	}
+	d, err := h.db.UpdateLedgerPermissionsMode(req.ctx, req.parts[1], mode)
+	if err != nil {
+		return err
+	}
+	return req.reply(wire.UpdateLedgerPermissionsModeResponse{Name: d.Name, Arn: d.ARN, PermissionsMode: d.PermissionsMode})
+}
+
+func (h *Handler) deleteLedger(req *request) error {
+	if err := h.db.DeleteLedger(req.ctx, req.parts[1]); err != nil {
+		return err
+	}
+	return req.reply(struct{}{})
+}
+
+func (h *Handler) ledger(req *request) (*quill.Ledger, error) {
+	return h.db.Ledger(req.ctx, req.parts[1])
+}
+
+func (h *Handler) getDigest(req *request) error {
+	var in struct{}
+	if err := req.decode(&in); err != nil {
+		return err
+	}
+	l, err := h.ledger(req)
+	if err != nil {
+		return err
+	}
+	d, err := l.GetDigest(req.ctx)
+	if err != nil {
+		return err
+	}
+	tip := d.TipAddress
+	return req.reply(wire.GetDigestResponse{Digest: d.Digest[:], DigestTipAddress: wire.ValueHolder{IonText: &tip}})
+}
+
+// ionText returns a ValueHolder's text, or an error naming the member.
+func ionText(v *wire.ValueHolder, name string, isRequired bool) (string, error) {
+	if v == nil || v.IonText == nil {
+		if isRequired {
+			return "", &quill.InvalidParameterError{Parameter: name, Message: "is required (a ValueHolder with IonText)"}
+		}
+		return "", nil
+	}
+	if len(*v.IonText) < 1 || len(*v.IonText) > 1<<20 {
+		return "", &quill.InvalidParameterError{Parameter: name, Message: "IonText must be 1 to 1,048,576 characters"}
+	}
+	return *v.IonText, nil
+}
+
+func proofHolder(proof string) *wire.ValueHolder {
+	if proof == "" {
+		return nil
+	}
+	return &wire.ValueHolder{IonText: &proof}
+}
+
+func (h *Handler) getBlock(req *request) error {
+	var in wire.GetBlockRequest
+	if err := req.decode(&in); err != nil {
+		return err
+	}
+	addr, err := ionText(in.BlockAddress, "BlockAddress", true)
+	if err != nil {
+		return err
+	}
+	tip, err := ionText(in.DigestTipAddress, "DigestTipAddress", false)
+	if err != nil {
+		return err
+	}
+	l, err := h.ledger(req)
+	if err != nil {
+		return err
+	}
+	block, proof, err := l.GetBlock(req.ctx, addr, tip)
+	if err != nil {
+		return err
+	}
+	return req.reply(wire.GetBlockResponse{Block: wire.ValueHolder{IonText: &block}, Proof: proofHolder(proof)})
+}
+
+func (h *Handler) getRevision(req *request) error {
+	var in wire.GetRevisionRequest
+	if err := req.decode(&in); err != nil {
+		return err
+	}
+	addr, err := ionText(in.BlockAddress, "BlockAddress", true)
+	if err != nil {
+		return err
+	}
+	docID, err := required(in.DocumentId, "DocumentId")
+	if err != nil {
+		return err
+	}
+	tip, err := ionText(in.DigestTipAddress, "DigestTipAddress", false)
+	if err != nil {
+		return err
+	}
+	l, err := h.ledger(req)
+	if err != nil {
+		return err
+	}
+	rev, proof, err := l.GetRevision(req.ctx, addr, docID, tip)
+	if err != nil {
+		return err
+	}
+	return req.reply(wire.GetRevisionResponse{Revision: wire.ValueHolder{IonText: &rev}, Proof: proofHolder(proof)})
+}
+
+func (h *Handler) tagResource(req *request) error {
+	var in wire.TagResourceRequest
+	if err := req.decode(&in); err != nil {
+		return err
+	}
+	if in.Tags == nil {
+		return &quill.InvalidParameterError{Parameter: "Tags", Message: "is required"}
+	}
+	if err := h.db.TagResource(req.ctx, req.parts[1], tagValues(in.Tags)); err != nil {
+		return err
+	}
+	return req.reply(struct{}{})
+}
+
+func (h *Handler) untagResource(req *request) error {
+	keys := req.r.URL.Query()["tagKeys"]
+	if err := h.db.UntagResource(req.ctx, req.parts[1], keys); err != nil {
+		return err
+	}
+	return req.reply(struct{}{})
+}
+
+func (h *Handler) listTags(req *request) error {
+	tags, err := h.db.ListTagsForResource(req.ctx, req.parts[1])
+	if err != nil {
+		return err
+	}
+	return req.reply(wire.ListTagsForResourceResponse{Tags: tags})
+}

@@ -114,7 +114,7 @@ func (h *Handler) serve(req *request) error {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return apiError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+			return apiError(http.StatusBadRequest, "RequestEntityTooLargeException",
 				fmt.Sprintf("the request body is larger than %d bytes", h.opts.MaxBodyBytes))
 		}
 		return apiError(http.StatusBadRequest, "SerializationException", "cannot read the request body: "+err.Error())

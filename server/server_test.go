@@ -288,7 +288,7 @@ func TestBadInputGetsAWSShapedErrors(t *testing.T) {
 		{"malformed JSON", "POST", "/ledgers", `{"Name":`, 400, "SerializationException", ""},
 		{"member of the wrong type", "POST", "/ledgers", `{"Name":5,"PermissionsMode":"ALLOW_ALL"}`, 400, "InvalidParameterException", "Name"},
 		{"missing member", "POST", "/ledgers", `{"Name":"x"}`, 400, "InvalidParameterException", "PermissionsMode"},
-		{"oversized body", "POST", "/ledgers", `{"Name":"` + strings.Repeat("x", 2000) + `"}`, 413, "RequestEntityTooLargeException", ""},
+		{"oversized body", "POST", "/ledgers", `{"Name":"` + strings.Repeat("x", 2000) + `"}`, 400, "RequestEntityTooLargeException", ""},
 		{"unknown path", "GET", "/nope", ``, 404, "UnknownOperationException", ""},
 		{"wrong method", "PUT", "/ledgers", ``, 404, "UnknownOperationException", ""},
 		{"bad ledger name", "GET", "/ledgers/-x-", ``, 400, "InvalidParameterException", "Name"},

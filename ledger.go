@@ -72,14 +72,34 @@ func (l *Ledger) check() error {
 // which writes nothing, and is returned unchanged. Each attempt is bounded
 // by Options.TransactionTimeout.
 func (l *Ledger) Execute(ctx context.Context, fn func(tx *Tx) error) error {
+	_, err := l.ExecuteReceipt(ctx, fn)
+	return err
+}
+
+// Receipt describes a committed transaction.
+type Receipt struct {
+	// TransactionID is the id of the attempt that committed.
+	TransactionID string
+	// Block is the address of the transaction's block; Written is false
+	// for a read-only transaction, which writes no block.
+	Block   journal.Address
+	Written bool
+	// Attempts counts the runs of fn (1 when there was no OCC conflict).
+	Attempts int
+}
+
+// ExecuteReceipt is Execute that also returns where the transaction's block
+// is and how many attempts it took.
+func (l *Ledger) ExecuteReceipt(ctx context.Context, fn func(tx *Tx) error) (Receipt, error) {
 	o := &l.db.opts
 	for attempt := 0; ; attempt++ {
-		err := l.attempt(ctx, fn)
+		rec, err := l.attempt(ctx, fn)
+		rec.Attempts = attempt + 1
 		if !errors.Is(err, ErrOCCConflict) || attempt >= o.MaxRetries {
 			if errors.Is(err, ErrOCCConflict) {
-				return fmt.Errorf("%w (after %d attempts)", err, attempt+1)
+				return rec, fmt.Errorf("%w (after %d attempts)", err, attempt+1)
 			}
-			return err
+			return rec, err
 		}
 		delay := o.RetryBaseDelay << attempt
 		delay = min(delay, 100*o.RetryBaseDelay)
@@ -87,20 +107,20 @@ func (l *Ledger) Execute(ctx context.Context, fn func(tx *Tx) error) error {
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
-			return ctx.Err()
+			return Receipt{Attempts: attempt + 1}, ctx.Err()
 		}
 	}
 }
 
-func (l *Ledger) attempt(ctx context.Context, fn func(tx *Tx) error) error {
+func (l *Ledger) attempt(ctx context.Context, fn func(tx *Tx) error) (Receipt, error) {
 	if err := l.check(); err != nil {
-		return err
+		return Receipt{}, err
 	}
 	actx, cancel := context.WithTimeout(ctx, l.db.opts.TransactionTimeout)
 	defer cancel()
 	tx := newTx(actx, l)
 	if err := fn(tx); err != nil {
-		return err
+		return Receipt{TransactionID: tx.id}, err
 	}
 	return tx.commit()
 }

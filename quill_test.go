@@ -610,3 +610,27 @@ func TestTransactionTimeoutAndStatementLimit(t *testing.T) {
 	require.ErrorAs(t, err, &invalid)
 	require.Equal(t, "Statement", invalid.Parameter)
 }
+
+func TestExecuteReceipt(t *testing.T) {
+	db := openDB(t, nil)
+	l := newLedger(t, db, "receipts")
+	var id string
+	rec, err := l.ExecuteReceipt(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("T"); err != nil {
+			return err
+		}
+		var err error
+		id, err = tx.Insert("T", []byte(`{a:1}`))
+		return err
+	})
+	require.NoError(t, err)
+	require.True(t, rec.Written)
+	require.Equal(t, 1, rec.Attempts)
+	require.Equal(t, l.StrandID(), rec.Block.Strand)
+	_, proof, err := l.GetRevision(ctx, rec.Block.String(), id, "")
+	require.NoError(t, err)
+	require.Empty(t, proof)
+	ro, err := l.ExecuteReceipt(ctx, func(tx *Tx) error { _, _, err := tx.Get("T", id); return err })
+	require.NoError(t, err)
+	require.False(t, ro.Written)
+}

@@ -678,9 +678,10 @@ var errConflict = errors.New("read set changed")
 
 // commit writes the transaction's block, or, for a read-only transaction,
 // checks that what it read is still current.
-func (tx *Tx) commit() error {
+func (tx *Tx) commit() (Receipt, error) {
+	rec := Receipt{TransactionID: tx.id}
 	if err := tx.ctx.Err(); err != nil {
-		return err
+		return rec, err
 	}
 	validate := func(r journal.Reader) error {
 		for k, o := range tx.reads {
@@ -697,9 +698,9 @@ func (tx *Tx) commit() error {
 	if len(tx.overlay) == 0 {
 		err := validate(tx.l.db.j)
 		if errors.Is(err, errConflict) {
-			return fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
+			return rec, fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
 		}
-		return mapJournalErr(err)
+		return rec, mapJournalErr(err)
 	}
 	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, Info: tx.info(), Validate: validate}
 	for _, id := range tx.order {
@@ -720,14 +721,18 @@ func (tx *Tx) commit() error {
 		jtx.Writes = append(jtx.Writes, journal.Write{Key: []byte(k), Value: w.value, Delete: w.delete})
 	}
 	jtx.Complete = tx.complete
-	_, err := tx.l.strand.Commit(tx.ctx, jtx)
+	jr, err := tx.l.strand.Commit(tx.ctx, jtx)
 	switch {
 	case errors.Is(err, errConflict):
-		return fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
+		return rec, fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
 	case errors.Is(err, journal.ErrInvalidTransaction):
-		return invalidParam("Transaction", "%v", err)
+		return rec, invalidParam("Transaction", "%v", err)
+	case err != nil:
+		return rec, mapJournalErr(err)
 	}
-	return mapJournalErr(err)
+	rec.Block = journal.Address{Strand: jr.Strand, SequenceNo: jr.SequenceNo}
+	rec.Written = true
+	return rec, nil
 }
 
 // complete writes what depends on the block's address: committed views and

@@ -21,6 +21,8 @@ const usage = `usage: quill <command> [arguments]
 commands:
   serve [-data DIR] [-addr HOST:PORT] [-auth FILE] [-region R] [-account A]
                                            serve QLDB's control-plane API (default 127.0.0.1:8787)
+  bench WORKLOAD [flags]                   measure commit, prove, check or growth against raw Pebble
+                                           and registered peers (quill bench commit -h lists the flags)
   demo [-data DIR]                         build QLDB's vehicle-registration ledger, prove and verify a revision
   ledgers [-data DIR]                      list the ledgers of a data directory
   verify [-data DIR] [-ledger NAME]        re-verify every block and Merkle node of the ledgers (Check)
@@ -56,6 +58,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serveCmd(rest, stdout, stderr)
+	case "bench":
+		return benchCmd(rest, stdout, stderr)
 	case "demo", "ledgers", "verify":
 		return dataCmd(cmd, rest, stdout)
 	case "hash":

@@ -89,3 +89,20 @@ func TestDemoLedgersAndVerifyOnADataDirectory(t *testing.T) {
 	_, err = runCmd(t, "", "verify", "-data", dir, "-ledger", "nope")
 	require.ErrorContains(t, err, "not found")
 }
+
+func TestBenchSmoke(t *testing.T) {
+	dir := t.TempDir()
+	jsonFile, linesFile := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.txt")
+	out, err := runCmd(t, "", "bench", "commit", "-smoke", "-dir", dir, "-json", jsonFile, "-benchstat", linesFile)
+	require.NoError(t, err)
+	require.Contains(t, out, "vs quill")
+	lines, err := os.ReadFile(linesFile)
+	require.NoError(t, err)
+	require.Contains(t, string(lines), "BenchmarkCommit/engine=pebble/clients=1-")
+	_, err = os.Stat(jsonFile)
+	require.NoError(t, err)
+	_, err = runCmd(t, "", "bench")
+	require.ErrorIs(t, err, errUsage)
+	_, err = runCmd(t, "", "bench", "commit", "-clients", "0")
+	require.ErrorIs(t, err, errUsage)
+}

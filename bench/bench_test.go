@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func smoke(t *testing.T, workload string, mutate func(*Config)) *Report {
+	t.Helper()
+	c := &Config{Workload: workload, Smoke: true, Dir: t.TempDir()}
+	if mutate != nil {
+		mutate(c)
+	}
+	rep, err := Run(context.Background(), c)
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.Results)
+	for _, r := range rep.Results {
+		require.Positive(t, r.Ops, "%s %s made no progress", r.Engine, r.Workload)
+		require.Positive(t, r.OpsPerSec)
+	}
+	return rep
+}
+
+func TestCommitSmokeComparesQuillAndPebble(t *testing.T) {
+	rep := smoke(t, Commit, nil)
+	engines := map[string]int{}
+	for _, r := range rep.Results {
+		engines[r.Engine]++
+		require.Positive(t, r.P50)
+		require.GreaterOrEqual(t, r.P99, r.P50)
+	}
+	require.Equal(t, map[string]int{"quill": 2, "pebble": 2}, engines)
+
+	var table, lines, js bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	require.Contains(t, table.String(), "vs quill")
+	require.Contains(t, table.String(), "1.00x")
+	require.NoError(t, rep.WriteBenchLines(&lines))
+	require.Contains(t, lines.String(), "BenchmarkCommit/engine=quill/clients=16-")
+	require.NoError(t, rep.WriteJSON(&js))
+	var back Report
+	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
+	require.Equal(t, rep.Machine, back.Machine)
+	require.Positive(t, back.Machine.Cores)
+}
+
+func TestUpdatesWithAHotSetCountRetries(t *testing.T) {
+	rep := smoke(t, Commit, func(c *Config) { c.Updates, c.HotSet, c.Engines = true, 3, []string{"quill"} })
+	for _, r := range rep.Results {
+		require.Contains(t, r.Extra, "retries")
+	}
+}
+
+func TestProveCheckAndGrowthSmoke(t *testing.T) {
+	prove := smoke(t, Prove, nil)
+	for _, r := range prove.Results {
+		require.Equal(t, "quill", r.Engine, "only Quill proves")
+		require.Positive(t, r.Extra["proofHashes"])
+	}
+	check := smoke(t, Check, nil)
+	require.Len(t, check.Results, 2)
+	growth := smoke(t, Growth, nil)
+	for _, r := range growth.Results {
+		require.Positive(t, r.Extra["bytesPerTx"])
+		if r.Engine == "quill" {
+			require.Positive(t, r.Extra["proofP50Ns"])
+		}
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	_, err := Run(context.Background(), &Config{Workload: "nope", Smoke: true})
+	require.ErrorContains(t, err, "unknown workload")
+	_, err = Run(context.Background(), &Config{Engines: []string{"nope"}, Smoke: true})
+	require.ErrorContains(t, err, "unknown engine")
+	_, err = Run(context.Background(), &Config{Workload: Prove, Engines: []string{"pebble"}, Smoke: true})
+	require.True(t, strings.Contains(err.Error(), "no engine"))
+}

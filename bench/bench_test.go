@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -80,4 +81,19 @@ func TestBadConfigs(t *testing.T) {
 	require.ErrorContains(t, err, "unknown engine")
 	_, err = Run(context.Background(), &Config{Workload: Prove, Engines: []string{"pebble"}, Smoke: true})
 	require.True(t, strings.Contains(err.Error(), "no engine"))
+}
+
+func TestChartsAreSVG(t *testing.T) {
+	for _, w := range []string{Commit, Check} {
+		rep := smoke(t, w, nil)
+		files, err := rep.WriteSVG(t.TempDir())
+		require.NoError(t, err)
+		require.NotEmpty(t, files)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			require.Contains(t, string(b), "<svg")
+			require.Contains(t, string(b), "quill")
+		}
+	}
 }

@@ -34,6 +34,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Smoke, "smoke", false, "tiny sizes and durations, for CI")
 	jsonOut := fs.String("json", "", "also write every figure, with the machine, to this JSON file")
 	linesOut := fs.String("benchstat", "", "also write Go benchmark lines (for benchstat) to this file")
+	svgDir := fs.String("svg", "", "also draw SVG charts into this directory")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -65,6 +66,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if err := writeFileWith(*linesOut, rep.WriteBenchLines); err != nil {
 			return err
 		}
+	}
+	if *svgDir != "" {
+		files, err := rep.WriteSVG(*svgDir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "
+charts: %s
+", strings.Join(files, ", "))
 	}
 	return nil
 }

@@ -93,9 +93,10 @@ func TestDemoLedgersAndVerifyOnADataDirectory(t *testing.T) {
 func TestBenchSmoke(t *testing.T) {
 	dir := t.TempDir()
 	jsonFile, linesFile := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.txt")
-	out, err := runCmd(t, "", "bench", "commit", "-smoke", "-dir", dir, "-json", jsonFile, "-benchstat", linesFile)
+	out, err := runCmd(t, "", "bench", "commit", "-smoke", "-dir", dir, "-json", jsonFile, "-benchstat", linesFile, "-svg", dir)
 	require.NoError(t, err)
 	require.Contains(t, out, "vs quill")
+	require.Contains(t, out, "commit-throughput.svg")
 	lines, err := os.ReadFile(linesFile)
 	require.NoError(t, err)
 	require.Contains(t, string(lines), "BenchmarkCommit/engine=pebble/clients=1-")

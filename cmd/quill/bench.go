@@ -72,9 +72,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "
-charts: %s
-", strings.Join(files, ", "))
+		fmt.Fprintf(stdout, "\ncharts: %s\n", strings.Join(files, ", "))
 	}
 	return nil
 }

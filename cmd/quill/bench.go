@@ -1,110 +1,18 @@
 package main
 
 import (
-	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/quilldb/quill/bench"
 )
 
-// benchCmd runs one workload of the benchmark harness and writes the table
-// to stdout, and optionally Go benchmark lines and JSON to files.
+// benchCmd runs the benchmark harness's command line (see bench.Main).
 func benchCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("%w: bench needs a workload: commit, prove, check or growth", errUsage)
-	}
-	cfg := &bench.Config{Workload: args[0], Progress: stderr}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	engines := fs.String("engines", "", "comma-separated engines (default: all that run the workload: "+strings.Join(bench.Engines(), ", ")+")")
-	clients := fs.String("clients", "", "comma-separated client counts (default 1,4,16,64,256)")
-	sizes := fs.String("sizes", "", "comma-separated journal sizes in blocks (default 10000,100000,1000000)")
-	fs.DurationVar(&cfg.Duration, "duration", 0, "time per measured point (default 5s)")
-	fs.IntVar(&cfg.DocsPerTx, "docs", 0, "documents per transaction (default 1)")
-	fs.BoolVar(&cfg.Updates, "updates", false, "update existing documents instead of inserting")
-	fs.IntVar(&cfg.HotSet, "hot", 0, "documents the updates choose from (default 1000)")
-	fs.StringVar(&cfg.Dir, "dir", "", "directory for the engines' data (default: the temp dir)")
-	fs.BoolVar(&cfg.Smoke, "smoke", false, "tiny sizes and durations, for CI")
-	jsonOut := fs.String("json", "", "also write every figure, with the machine, to this JSON file")
-	linesOut := fs.String("benchstat", "", "also write Go benchmark lines (for benchstat) to this file")
-	svgDir := fs.String("svg", "", "also draw SVG charts into this directory")
-	if err := fs.Parse(args[1:]); err != nil {
+	err := bench.Main(args, stdout, stderr)
+	if errors.Is(err, bench.ErrUsage) {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	var err error
-	if cfg.Engines, err = splitList(*engines); err != nil {
-		return err
-	}
-	if cfg.Clients, err = splitInts("clients", *clients); err != nil {
-		return err
-	}
-	if cfg.Sizes, err = splitInts("sizes", *sizes); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	rep, err := bench.Run(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteTable(stdout); err != nil {
-		return err
-	}
-	if *jsonOut != "" {
-		if err := writeFileWith(*jsonOut, rep.WriteJSON); err != nil {
-			return err
-		}
-	}
-	if *linesOut != "" {
-		if err := writeFileWith(*linesOut, rep.WriteBenchLines); err != nil {
-			return err
-		}
-	}
-	if *svgDir != "" {
-		files, err := rep.WriteSVG(*svgDir)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "\ncharts: %s\n", strings.Join(files, ", "))
-	}
-	return nil
-}
-
-func writeFileWith(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path) //nolint:gosec // the user names the output file
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func splitList(s string) ([]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	return strings.Split(s, ","), nil
-}
-
-func splitInts(name, s string) ([]int, error) {
-	parts, _ := splitList(s)
-	out := make([]int, 0, len(parts))
-	for _, p := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%w: -%s wants positive integers, got %q", errUsage, name, p)
-		}
-		out = append(out, n)
-	}
-	return out, nil
+	return err
 }

@@ -23,3 +23,8 @@ fi
 
 go mod download
 go test -count=1 ./...
+
+# The benchmark peers (immudb, Tessera) live in their own module so that
+# Quill's go.mod never requires immudb; their smoke test runs the harness
+# with them so that the drivers cannot rot.
+(cd bench/peers && go test -count=1 ./...)

@@ -28,7 +28,10 @@ func (Immudb) Supports(w string) bool {
 
 // Open opens a store in dir.
 func (Immudb) Open(_ context.Context, dir string) (bench.Store, error) {
-	opts := store.DefaultOptions().WithSynced(true).WithLogger(logger.NewMemoryLoggerWithLevel(logger.LogError))
+	// The default allows 30 concurrent transactions; the harness runs up to
+	// 256 clients.
+	opts := store.DefaultOptions().WithSynced(true).WithMaxConcurrency(1024).
+		WithLogger(logger.NewMemoryLoggerWithLevel(logger.LogError))
 	st, err := store.Open(dir, opts)
 	if err != nil {
 		return nil, err

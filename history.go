@@ -67,10 +67,14 @@ func (l *Ledger) History(ctx context.Context, table, documentID string, start, e
 // if there are several).
 func (l *Ledger) tableIDByName(ctx context.Context, name string) (string, error) {
 	strand := l.strand.ID()
-	if id, ok, err := l.db.j.Get(tableNameKey(strand, name)); err != nil {
+	if raw, ok, err := l.db.j.Get(tableNameKey(strand, name)); err != nil {
 		return "", mapJournalErr(err)
 	} else if ok {
-		return string(id), nil
+		t, err := decodeTable(raw)
+		if err != nil {
+			return "", err
+		}
+		return t.ID, nil
 	}
 	var found string
 	lo := dataPrefix(strand, kindTable)

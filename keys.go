@@ -7,7 +7,7 @@ import (
 // A ledger's data lives under 'D' + its strand id, then a kind:
 //
 //	'c' tableID                      table catalog entry (JSON)
-//	'n' name                         active table name -> table id
+//	'n' name                         an active table's catalog entry, by name
 //	'd' tableID docID                committed view of a live document
 //	'x' tableID len(field) field H(value) docID   index entry (empty value)
 //	'h' tableID docID version(8)     history: sequence number and txTime of the revision

@@ -176,12 +176,14 @@ func (tx *Tx) noteDocument(id string, t *tableRecord, stmt int) {
 	info.statements = append(info.statements, stmt)
 }
 
-// table resolves an active table by name.
+// table resolves an active table by name. The name key holds a copy of
+// the table's record, so that the lookup, and its OCC validation, is one
+// read.
 func (tx *Tx) table(name string) (*tableRecord, error) {
 	if err := validateTableName(name); err != nil {
 		return nil, err
 	}
-	id, ok, err := tx.get(tableNameKey(tx.strand, name))
+	raw, ok, err := tx.get(tableNameKey(tx.strand, name))
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +191,15 @@ func (tx *Tx) table(name string) (*tableRecord, error) {
 		return nil, &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: name,
 			Message: "no active table with this name in ledger " + tx.l.name}
 	}
-	return tx.tableByID(string(id))
+	return decodeTable(raw)
+}
+
+func decodeTable(raw []byte) (*tableRecord, error) {
+	var t tableRecord
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("quill: table catalog entry: %w", err)
+	}
+	return &t, nil
 }
 
 func (tx *Tx) tableByID(id string) (*tableRecord, error) {
@@ -200,16 +210,17 @@ func (tx *Tx) tableByID(id string) (*tableRecord, error) {
 	if !ok {
 		return nil, &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: id, Message: "no table with this id"}
 	}
-	var t tableRecord
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("quill: table %s: %w", id, err)
-	}
-	return &t, nil
+	return decodeTable(raw)
 }
 
+// putTable writes a table's record under its id and, while it is active,
+// under its name.
 func (tx *Tx) putTable(t *tableRecord) {
 	raw, _ := json.Marshal(t)
 	tx.put(tableKey(tx.strand, t.ID), raw)
+	if t.Status == TableActive {
+		tx.put(tableNameKey(tx.strand, t.Name), raw)
+	}
 }
 
 // catalogKey is written by every table catalog change and read by those
@@ -288,7 +299,6 @@ func (tx *Tx) CreateTable(name string) (string, error) {
 	}
 	t := &tableRecord{ID: ion.NewID(), Name: name, Status: TableActive}
 	tx.putTable(t)
-	tx.put(tableNameKey(tx.strand, name), []byte(t.ID))
 	tx.put(catalogKey(tx.strand), []byte(tx.id))
 	return t.ID, nil
 }
@@ -340,7 +350,6 @@ func (tx *Tx) UndropTable(tableID string) error {
 	}
 	t.Status = TableActive
 	tx.putTable(t)
-	tx.put(tableNameKey(tx.strand, t.Name), []byte(t.ID))
 	tx.put(catalogKey(tx.strand), []byte(tx.id))
 	tx.touchTable(t)
 	return nil

@@ -133,14 +133,17 @@ func (h *hasher) scalar(v *Value) {
 
 // escapeFrom escapes the marker bytes in h.buf[mark:], in place.
 func (h *hasher) escapeFrom(mark int) {
+	tail := h.buf[mark:]
+	// Most text has no marker bytes: three vectorised scans are cheaper
+	// than a byte loop.
+	if bytes.IndexByte(tail, markBegin) < 0 && bytes.IndexByte(tail, markEnd) < 0 && bytes.IndexByte(tail, markEscape) < 0 {
+		return
+	}
 	n := 0
-	for _, c := range h.buf[mark:] {
+	for _, c := range tail {
 		if c == markBegin || c == markEnd || c == markEscape {
 			n++
 		}
-	}
-	if n == 0 {
-		return
 	}
 	end := len(h.buf)
 	h.buf = append(h.buf, make([]byte, n)...)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/quilldb/quill/ion"
 )
 
@@ -81,11 +82,20 @@ func (j *Journal) openStore() (db *pebble.DB, err error) {
 	}()
 	cache := pebble.NewCache(j.opts.CacheSize)
 	defer cache.Unref()
-	db, err = pebble.Open(j.dir, &pebble.Options{
+	po := &pebble.Options{
 		FS:     j.opts.FS,
 		Logger: pebbleLogger{l: j.opts.Logger},
 		Cache:  cache,
-	})
+		// Larger memtables mean fewer flushes and a shallower L0 under a
+		// steady stream of commits.
+		MemTableSize: 64 << 20,
+	}
+	// Bloom filters on every level: the ledger layer's OCC reads and
+	// validations are point Gets, which otherwise probe every table of L0.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err = pebble.Open(j.dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s (is another process using it?): %w", j.dir, err)
 	}

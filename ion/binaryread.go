@@ -272,7 +272,7 @@ func (d *binaryDecoder) annotated(l, end int) (Value, bool, error) {
 }
 
 func (d *binaryDecoder) container(typ Type, end int) (Value, error) {
-	v := Value{typ: typ, kids: []Field{}}
+	v := Value{typ: typ, kids: make([]Field, 0, d.countChildren(typ, end))}
 	for d.pos < end {
 		var f Field
 		if typ == StructType {
@@ -295,6 +295,43 @@ func (d *binaryDecoder) container(typ Type, end int) (Value, error) {
 		v.kids = append(v.kids, f)
 	}
 	return v, nil
+}
+
+// countChildren walks the headers of a container's children, without
+// decoding them, so that the container is allocated once at its size. On
+// malformed input it returns what it counted; decoding reports the error.
+func (d *binaryDecoder) countChildren(typ Type, end int) int {
+	n, pos := 0, d.pos
+	for pos < end {
+		if typ == StructType { // skip the field name's VarUInt
+			for pos < end && d.data[pos]&0x80 == 0 {
+				pos++
+			}
+			pos++
+		}
+		if pos >= end {
+			break
+		}
+		td := d.data[pos]
+		pos++
+		l := int(td & 0x0F)
+		switch {
+		case td>>4 == 0x01 || l == 0x0F: // bool, or a null: no body
+			l = 0
+		case l == 14 || td>>4 == 0x0D && l == 1:
+			u, w := uvarint(d.data[pos:end])
+			if w == 0 || u > uint64(end-pos-w) {
+				return n + 1
+			}
+			pos += w
+			l = int(u)
+		}
+		pos += l
+		if td>>4 != 0 || td&0x0F == 0x0F { // NOP pads are not children
+			n++
+		}
+	}
+	return n
 }
 
 func (d *binaryDecoder) scalar(t byte, b []byte) (Value, error) {

@@ -1,7 +1,9 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -46,6 +48,19 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 		return rep, &CorruptionError{Strand: s.id, SequenceNo: -1, Problem: "strand state", Err: err}
 	}
 
+	// The time index and every level of the tree are read with iterators
+	// that advance in step with the blocks: keys come in the order Check
+	// needs them, so that it reads sequentially instead of seeking.
+	tlo, thi := kindBounds(s.id, kindTime)
+	timeIt, err := snap.NewIter(&pebble.IterOptions{LowerBound: tlo, UpperBound: thi})
+	if err != nil {
+		return rep, err
+	}
+	defer timeIt.Close()
+	timeIt.First()
+	levels := &levelIters{snap: snap, strand: s.id}
+	defer levels.close()
+
 	var acc merkle.Accumulator
 	var prev merkle.Hash
 	var prevMillis int64
@@ -71,23 +86,28 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 		if millis < prevMillis {
 			return corrupt(int64(seq), "blockTimestamp goes backwards")
 		}
-		if _, ok, err := getCopy(snap, timeKey(s.id, millis, seq)); err != nil || !ok {
-			return firstErr(err, corrupt(int64(seq), "time index entry is missing"))
+		if !timeIt.Valid() || !bytes.Equal(timeIt.Key(), timeKey(s.id, millis, seq)) {
+			return firstErr(timeIt.Error(), corrupt(int64(seq), "time index entry is missing"))
 		}
+		timeIt.Next()
 		acc.Append(b.Hash, func(id merkle.NodeID, h merkle.Hash) {
 			if nodeErr != nil {
 				return
 			}
-			stored, ok, err := getCopy(snap, nodeKey(s.id, id))
+			stored, err := levels.next(id)
 			switch {
 			case err != nil:
 				nodeErr = err
-			case !ok || len(stored) != merkle.Size || merkle.Hash(stored) != h:
+			case len(stored) != merkle.Size || merkle.Hash(stored) != h:
 				nodeErr = corrupt(int64(seq), "Merkle node %s differs from its recomputation", id)
 			}
 			rep.Nodes++
 		})
 		if nodeErr != nil {
+			var cerr *CorruptionError
+			if errors.As(nodeErr, &cerr) && cerr.SequenceNo < 0 {
+				cerr.SequenceNo = int64(seq)
+			}
 			return nodeErr
 		}
 		prev, prevMillis, next = b.Hash, millis, seq+1
@@ -96,6 +116,9 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 	})
 	if err != nil {
 		return rep, err
+	}
+	if timeIt.Valid() {
+		return rep, corrupt(-1, "the time index has entries for no block")
 	}
 	rep.Blocks = next
 	switch {
@@ -114,6 +137,51 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 		return rep, corrupt(-1, "digest %s differs from the recomputed %s", root, rep.Digest)
 	}
 	return rep, nil
+}
+
+// levelIters reads the stored nodes of each tree level in index order, one
+// iterator per level.
+type levelIters struct {
+	snap   *pebble.Snapshot
+	strand string
+	its    map[uint8]*pebble.Iterator
+}
+
+// next returns the stored node id, which must be the next one of its level.
+func (l *levelIters) next(id merkle.NodeID) ([]byte, error) {
+	if l.its == nil {
+		l.its = map[uint8]*pebble.Iterator{}
+	}
+	it, ok := l.its[id.Level]
+	if !ok {
+		lo := nodeKey(l.strand, merkle.NodeID{Level: id.Level})
+		hi := nodeKey(l.strand, merkle.NodeID{Level: id.Level + 1})
+		var err error
+		if it, err = l.snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
+			return nil, err
+		}
+		it.First()
+		l.its[id.Level] = it
+	}
+	if !it.Valid() || !bytes.Equal(it.Key(), nodeKey(l.strand, id)) {
+		if err := it.Error(); err != nil {
+			return nil, err
+		}
+		return nil, &CorruptionError{Strand: l.strand, SequenceNo: -1, Problem: fmt.Sprintf("Merkle node %s is missing", id)}
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), v...)
+	it.Next()
+	return out, nil
+}
+
+func (l *levelIters) close() {
+	for _, it := range l.its {
+		_ = it.Close()
+	}
 }
 
 // checkNoExtraNodes counts the stored nodes: a tree of n leaves has exactly

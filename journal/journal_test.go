@@ -538,3 +538,31 @@ func TestCompleteWritesDependOnTheSequenceNumber(t *testing.T) {
 	_, err = s.Check(ctx)
 	require.NoError(t, err)
 }
+
+func TestNodeCacheServesProofsAndSurvivesReopen(t *testing.T) {
+	fs := vfs.NewMem()
+	j, err := Open("db", &Options{FS: fs})
+	require.NoError(t, err)
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	commitN(t, s, 40)
+	s.cache.mu.RLock()
+	cached := len(s.cache.nodes)
+	s.cache.mu.RUnlock()
+	require.Equal(t, 5+2+1, cached, "levels 3..5 of a 40-leaf tree: 5 + 2 + 1 nodes")
+	proof, err := s.BlockProof(ctx, 17, 39)
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
+
+	j2 := openMem(t, fs, nil)
+	s2, err := j2.Strand(ctx, s.ID())
+	require.NoError(t, err)
+	s2.cache.mu.RLock()
+	require.Len(t, s2.cache.nodes, cached, "the cache is rebuilt from the store")
+	s2.cache.mu.RUnlock()
+	again, err := s2.BlockProof(ctx, 17, 39)
+	require.NoError(t, err)
+	require.Equal(t, proof, again)
+	require.Equal(t, uint8(minCachedLevel), cacheLevelFor(1000))
+	require.Equal(t, uint8(8), cacheLevelFor(1<<29))
+}

@@ -206,6 +206,9 @@ func (s *Strand) withNodes(ctx context.Context, fn func(merkle.NodeGetter) error
 	}()
 	key := make([]byte, 0, len(lo)+9)
 	return fn(func(id merkle.NodeID) (merkle.Hash, error) {
+		if h, ok := s.cache.get(id); ok {
+			return h, nil
+		}
 		key = append(append(key[:0], lo...), id.Level)
 		key = binary.BigEndian.AppendUint64(key, id.Index)
 		if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {

@@ -67,9 +67,13 @@ type Strand struct {
 	leading bool
 
 	// Sequencer state: only the leader touches it.
-	gen   uint64
-	state strandState
-	acc   *merkle.Accumulator
+	gen          uint64
+	state        strandState
+	acc          *merkle.Accumulator
+	pendingNodes []cachedNode // cacheable nodes of the group being written
+
+	// cache holds the upper tree levels for proofs.
+	cache nodeCache
 
 	// Published state: what readers may rely on.
 	pmu    sync.Mutex
@@ -109,6 +113,9 @@ func (s *Strand) loadFrom(db *pebble.DB, gen uint64) error {
 	}
 	acc, err := merkle.RestoreAccumulator(st.size, s.nodeGetter(db))
 	if err != nil {
+		return fmt.Errorf("journal: strand %s: %w", s.id, err)
+	}
+	if err := s.cache.load(db, s.id, st.size); err != nil {
 		return fmt.Errorf("journal: strand %s: %w", s.id, err)
 	}
 	s.gen, s.state, s.acc = gen, st, acc
@@ -208,6 +215,7 @@ func (s *Strand) commitGroup(group []*request) {
 	st, acc := s.state, s.acc.Clone()
 	sync := false
 	var accepted []*request
+	s.pendingNodes = s.pendingNodes[:0]
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
@@ -245,6 +253,7 @@ func (s *Strand) commitGroup(group []*request) {
 	switch {
 	case err == nil:
 		s.state, s.acc = st, acc
+		s.cache.add(s.pendingNodes)
 		s.publish(st, acc)
 	case fatal:
 		s.resolveAfterFailure(gen, accepted, err)
@@ -270,6 +279,9 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	_ = b.Set(blockKey(s.id, seq), rec.encode(), nil)
 	acc.Append(rec.blockHash, func(id merkle.NodeID, h merkle.Hash) {
 		_ = b.Set(nodeKey(s.id, id), h[:], nil)
+		if id.Level >= s.cache.level {
+			s.pendingNodes = append(s.pendingNodes, cachedNode{id, h})
+		}
 	})
 	_ = b.Set(timeKey(s.id, millis, seq), nil, nil)
 	for _, w := range writes {

@@ -173,12 +173,7 @@ func (j *Journal) CreateStrand(ctx context.Context) (*Strand, error) {
 		return nil, err
 	}
 	id := ion.NewID()
-	db, _, release, err := j.store()
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	if err := db.Set(metaKey(id), (&strandState{}).encode(), pebble.Sync); err != nil {
+	if err := j.syncedBatch(func(b *pebble.Batch) { _ = b.Set(metaKey(id), (&strandState{}).encode(), nil) }); err != nil {
 		return nil, fmt.Errorf("journal: create strand: %w", err)
 	}
 	return j.Strand(ctx, id)
@@ -299,35 +294,40 @@ func (j *Journal) Write(ctx context.Context, writes []Write) error {
 			return fmt.Errorf("%w: write %d: keys must be non-empty and must not start with 0x01", ErrInvalidTransaction, i)
 		}
 	}
-	db, _, release, err := j.store()
+	err := j.syncedBatch(func(b *pebble.Batch) {
+		for _, w := range writes {
+			if w.Delete {
+				_ = b.Delete(w.Key, nil)
+			} else {
+				_ = b.Set(w.Key, w.Value, nil)
+			}
+		}
+	})
 	if err != nil {
-		return err
-	}
-	defer release()
-	b := db.NewBatch()
-	defer b.Close()
-	for _, w := range writes {
-		if w.Delete {
-			_ = b.Delete(w.Key, nil)
-		} else {
-			_ = b.Set(w.Key, w.Value, nil)
-		}
-	}
-	if err, fatal := apply(db, b, pebble.Sync); err != nil {
-		if fatal {
-			_ = j.recoverStoreLater()
-		}
 		return fmt.Errorf("journal: write: %w", err)
 	}
 	return nil
 }
 
-// recoverStoreLater reopens the store after a fatal error outside a strand.
-func (j *Journal) recoverStoreLater() error {
-	j.mu.RLock()
-	gen := j.gen
-	j.mu.RUnlock()
-	return j.recoverStore(gen)
+// syncedBatch applies the writes fill makes in one synced batch. After a
+// fatal store error it reopens the store (the batch may or may not be
+// durable) and returns the error.
+func (j *Journal) syncedBatch(fill func(b *pebble.Batch)) error {
+	db, gen, release, err := j.store()
+	if err != nil {
+		return err
+	}
+	b := db.NewBatch()
+	fill(b)
+	err, fatal := apply(db, b, pebble.Sync)
+	_ = b.Close()
+	release()
+	if fatal {
+		if rerr := j.recoverStore(gen); rerr != nil {
+			return fmt.Errorf("%w (and %w)", err, rerr)
+		}
+	}
+	return err
 }
 
 // DeleteRange removes every key in [lo, hi) of the caller's keyspace, synced.
@@ -338,12 +338,7 @@ func (j *Journal) DeleteRange(ctx context.Context, lo, hi []byte) error {
 	if len(lo) == 0 || lo[0] == keyPrefix || len(hi) == 0 || hi[0] == keyPrefix {
 		return fmt.Errorf("%w: DeleteRange is for the caller's keys, not the journal's", ErrInvalidTransaction)
 	}
-	db, _, release, err := j.store()
-	if err != nil {
-		return err
-	}
-	defer release()
-	if err := db.DeleteRange(lo, hi, pebble.Sync); err != nil {
+	if err := j.syncedBatch(func(b *pebble.Batch) { _ = b.DeleteRange(lo, hi, nil) }); err != nil {
 		return fmt.Errorf("journal: delete range: %w", err)
 	}
 	return nil
@@ -355,15 +350,10 @@ func (j *Journal) DeleteStrand(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	db, _, release, err := j.store()
-	if err != nil {
-		return err
-	}
-	defer release()
 	lo := append([]byte{keyPrefix}, id...)
 	hi := append([]byte{keyPrefix}, id...)
 	hi = append(hi, 0xFF)
-	if err := db.DeleteRange(lo, hi, pebble.Sync); err != nil {
+	if err := j.syncedBatch(func(b *pebble.Batch) { _ = b.DeleteRange(lo, hi, nil) }); err != nil {
 		return fmt.Errorf("journal: delete strand %s: %w", id, err)
 	}
 	j.strandsMu.Lock()

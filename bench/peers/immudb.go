@@ -14,8 +14,9 @@ import (
 	"github.com/quilldb/quill/bench"
 )
 
-// Immudb is the immudb embedded store, synced: one key/value per document,
-// its inclusion proof against the transaction's entries hash for Prove.
+// Immudb is the immudb embedded store, synced: one key/value per document;
+// Prove verifies the entry's inclusion in its transaction and the
+// transaction's dual proof against the latest one.
 type Immudb struct{}
 
 // Name is the engine's name in reports.
@@ -141,8 +142,26 @@ func (s *immudbStore) Prove(ctx context.Context, key string) (int, error) {
 	if !htree.VerifyInclusion(proof, leaf, full.Header().Eh) {
 		return 0, errors.New("immudb: inclusion proof does not verify")
 	}
+	// Then the transaction against the latest one, as a client holding the
+	// latest state would check it (immudb's dual proof).
+	src := full.Header()
+	target, err := s.st.ReadTxHeader(s.st.LastCommittedTxID(), false, false)
+	if err != nil {
+		return 0, err
+	}
+	dual, err := s.st.DualProof(src, target)
+	if err != nil {
+		return 0, err
+	}
+	if !store.VerifyDualProof(dual, src.ID, target.ID, src.Alh(), target.Alh()) {
+		return 0, errors.New("immudb: dual proof does not verify")
+	}
 	_ = ctx
-	return len(proof.Terms), nil
+	n := len(proof.Terms) + len(dual.InclusionProof) + len(dual.ConsistencyProof) + len(dual.LastInclusionProof)
+	if dual.LinearProof != nil {
+		n += len(dual.LinearProof.Terms)
+	}
+	return n, nil
 }
 
 func (s *immudbStore) Check(context.Context) (int64, error) { return 0, bench.ErrUnsupported }

@@ -179,24 +179,36 @@ func proofHolder(proof string) *wire.ValueHolder {
 	return &wire.ValueHolder{IonText: &proof}
 }
 
+// addressed is what GetBlock and GetRevision share: the ledger, the block
+// address (required) and the digest tip (optional).
+type addressed struct {
+	l          *quill.Ledger
+	block, tip string
+}
+
+func (h *Handler) addressed(req *request, block, tip *wire.ValueHolder) (addressed, error) {
+	var a addressed
+	var err error
+	if a.block, err = ionText(block, "BlockAddress", true); err != nil {
+		return a, err
+	}
+	if a.tip, err = ionText(tip, "DigestTipAddress", false); err != nil {
+		return a, err
+	}
+	a.l, err = h.ledger(req)
+	return a, err
+}
+
 func (h *Handler) getBlock(req *request) error {
 	var in wire.GetBlockRequest
 	if err := req.decode(&in); err != nil {
 		return err
 	}
-	addr, err := ionText(in.BlockAddress, "BlockAddress", true)
+	a, err := h.addressed(req, in.BlockAddress, in.DigestTipAddress)
 	if err != nil {
 		return err
 	}
-	tip, err := ionText(in.DigestTipAddress, "DigestTipAddress", false)
-	if err != nil {
-		return err
-	}
-	l, err := h.ledger(req)
-	if err != nil {
-		return err
-	}
-	block, proof, err := l.GetBlock(req.ctx, addr, tip)
+	block, proof, err := a.l.GetBlock(req.ctx, a.block, a.tip)
 	if err != nil {
 		return err
 	}
@@ -208,23 +220,15 @@ func (h *Handler) getRevision(req *request) error {
 	if err := req.decode(&in); err != nil {
 		return err
 	}
-	addr, err := ionText(in.BlockAddress, "BlockAddress", true)
-	if err != nil {
-		return err
-	}
 	docID, err := required(in.DocumentId, "DocumentId")
 	if err != nil {
 		return err
 	}
-	tip, err := ionText(in.DigestTipAddress, "DigestTipAddress", false)
+	a, err := h.addressed(req, in.BlockAddress, in.DigestTipAddress)
 	if err != nil {
 		return err
 	}
-	l, err := h.ledger(req)
-	if err != nil {
-		return err
-	}
-	rev, proof, err := l.GetRevision(req.ctx, addr, docID, tip)
+	rev, proof, err := a.l.GetRevision(req.ctx, a.block, docID, a.tip)
 	if err != nil {
 		return err
 	}

@@ -77,17 +77,24 @@ func Root(hashes []Hash) (root Hash, ok bool) {
 	}
 	level := append([]Hash(nil), hashes...)
 	for len(level) > 1 {
-		next := level[:0]
-		for i := 0; i < len(level); i += 2 {
-			if i+1 < len(level) {
-				next = append(next, Dot(level[i], level[i+1]))
-			} else {
-				next = append(next, level[i])
-			}
-		}
-		level = next
+		level = parentLevel(level)
 	}
 	return level[0], true
+}
+
+// parentLevel replaces a level of the tree with the level above it, in
+// place: neighbours are combined with Dot, an unpaired last node is
+// promoted.
+func parentLevel(level []Hash) []Hash {
+	next := level[:0]
+	for i := 0; i < len(level); i += 2 {
+		if i+1 < len(level) {
+			next = append(next, Dot(level[i], level[i+1]))
+		} else {
+			next = append(next, level[i])
+		}
+	}
+	return next
 }
 
 // Fold combines start with every proof element in order using Dot. It is the
@@ -185,15 +192,7 @@ func ListProof(hashes []Hash, index int) []Hash {
 		case i+1 < len(level):
 			proof = append(proof, level[i+1])
 		}
-		next := level[:0]
-		for j := 0; j < len(level); j += 2 {
-			if j+1 < len(level) {
-				next = append(next, Dot(level[j], level[j+1]))
-			} else {
-				next = append(next, level[j])
-			}
-		}
-		level = next
+		level = parentLevel(level)
 	}
 	return proof
 }

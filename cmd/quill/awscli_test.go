@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -29,24 +26,12 @@ func TestAWSCLIAgainstServe(t *testing.T) {
 		}
 		t.Skip("no " + awsCLI + " (apt-get install awscli)")
 	}
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "quill")
-	require.NoError(t, exec.Command("go", "build", "-o", bin, ".").Run())
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-data", filepath.Join(t.TempDir(), "data"))
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = io.Discard
-	require.NoError(t, cmd.Start())
+	bin := buildQuill(t)
+	url, _, cmd := startServe(t, bin, filepath.Join(t.TempDir(), "data"))
 	defer func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	}()
-	sc := bufio.NewScanner(stdout)
-	require.True(t, sc.Scan())
-	fields := strings.Fields(sc.Text())
-	url := fields[len(fields)-3]
 
 	aws := func(args ...string) (map[string]any, string, error) {
 		c := exec.Command(awsCLI, append(append([]string{"qldb"}, args...), "--endpoint-url", url, "--output", "json")...)

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,34 +16,12 @@ import (
 // `quill demo`, runs `quill serve` on port 0 over it, reads the URL it
 // prints, calls it, sends SIGTERM and expects a clean exit.
 func TestServeBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "quill")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-
+	bin := buildQuill(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	demo := exec.Command(bin, "demo", "-data", dir) // serve must serve what demo filled
 	demo.Stdout = io.Discard
 	require.NoError(t, demo.Run())
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-data", dir)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = io.Discard
-	require.NoError(t, cmd.Start())
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	first := <-lines
-	require.Contains(t, first, "serving QLDB's API on http://127.0.0.1:")
-	url := strings.Fields(first)[len(strings.Fields(first))-3]
+	url, lines, cmd := startServe(t, bin, dir)
 
 	resp, err := http.Get(url + "/healthz")
 	require.NoError(t, err)

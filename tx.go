@@ -736,6 +736,8 @@ func (tx *Tx) commit() (Receipt, error) {
 		return rec, fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
 	case errors.Is(err, journal.ErrInvalidTransaction):
 		return rec, invalidParam("Transaction", "%v", err)
+	case errors.Is(err, journal.ErrStrandNotFound):
+		return rec, &ResourceNotFoundError{ResourceType: "LEDGER", ResourceName: tx.l.name, Message: "the ledger was deleted"}
 	case err != nil:
 		return rec, mapJournalErr(err)
 	}

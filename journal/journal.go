@@ -345,10 +345,18 @@ func (j *Journal) DeleteRange(ctx context.Context, lo, hi []byte) error {
 }
 
 // DeleteStrand removes a strand and all its blocks, nodes and index
-// entries. Commits in flight on it fail.
+// entries. Commits already queued on it are written first (and then
+// removed); later ones fail with ErrStrandNotFound.
 func (j *Journal) DeleteStrand(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	j.strandsMu.Lock()
+	s, loaded := j.strands[id]
+	delete(j.strands, id)
+	j.strandsMu.Unlock()
+	if loaded {
+		s.stopCommits()
 	}
 	lo := append([]byte{keyPrefix}, id...)
 	hi := append([]byte{keyPrefix}, id...)
@@ -356,8 +364,5 @@ func (j *Journal) DeleteStrand(ctx context.Context, id string) error {
 	if err := j.syncedBatch(func(b *pebble.Batch) { _ = b.DeleteRange(lo, hi, nil) }); err != nil {
 		return fmt.Errorf("journal: delete strand %s: %w", id, err)
 	}
-	j.strandsMu.Lock()
-	delete(j.strands, id)
-	j.strandsMu.Unlock()
 	return nil
 }

@@ -566,3 +566,26 @@ func TestNodeCacheServesProofsAndSurvivesReopen(t *testing.T) {
 	require.Equal(t, uint8(minCachedLevel), cacheLevelFor(1000))
 	require.Equal(t, uint8(8), cacheLevelFor(1<<29))
 }
+
+func TestDeleteStrandStopsCommitsFirst(t *testing.T) {
+	j, s := newTestStrand(t)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				if _, err := s.Commit(ctx, insertTx(0, ion.NewID())); err != nil {
+					require.ErrorIs(t, err, ErrStrandNotFound)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, j.DeleteStrand(ctx, s.ID()))
+	wg.Wait()
+	n := 0
+	require.NoError(t, j.Scan(ctx, []byte{keyPrefix}, []byte{keyPrefix + 1}, func(_, _ []byte) error { n++; return nil }))
+	require.Zero(t, n, "no block was written after the strand was deleted")
+}

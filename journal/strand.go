@@ -65,6 +65,7 @@ type Strand struct {
 	qmu     sync.Mutex
 	queue   []*request
 	leading bool
+	deleted bool // set by DeleteStrand: no more commits
 
 	// Sequencer state: only the leader touches it.
 	gen          uint64
@@ -159,6 +160,10 @@ func (s *Strand) Commit(ctx context.Context, tx *Transaction) (Receipt, error) {
 	}
 	req := &request{ctx: ctx, p: p, done: make(chan struct{})}
 	s.qmu.Lock()
+	if s.deleted {
+		s.qmu.Unlock()
+		return Receipt{}, fmt.Errorf("%w: %s was deleted", ErrStrandNotFound, s.id)
+	}
 	s.queue = append(s.queue, req)
 	lead := !s.leading
 	s.leading = true
@@ -168,6 +173,19 @@ func (s *Strand) Commit(ctx context.Context, tx *Transaction) (Receipt, error) {
 	}
 	<-req.done
 	return req.receipt, req.err
+}
+
+// stopCommits refuses new commits and waits until the commits already
+// queued are written, so that nothing is written after it returns.
+func (s *Strand) stopCommits() {
+	s.qmu.Lock()
+	s.deleted = true
+	for s.leading {
+		s.qmu.Unlock()
+		time.Sleep(time.Millisecond)
+		s.qmu.Lock()
+	}
+	s.qmu.Unlock()
 }
 
 // lead runs groups until the queue is empty.

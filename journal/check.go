@@ -68,7 +68,7 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 	next := uint64(0)
 	lo, hi := kindBounds(s.id, kindBlock)
 	err = scan(ctx, snap, lo, hi, func(k, v []byte) error {
-		seq := seqFromBlockKey(k)
+		seq := trailingUint64(k)
 		switch {
 		case seq >= st.size:
 			return corrupt(int64(seq), "block past the tip %d", int64(st.size)-1)

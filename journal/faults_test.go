@@ -68,7 +68,7 @@ func TestCheckCatchesEveryFlippedByte(t *testing.T) {
 			require.ErrorAs(t, err, &cerr)
 			require.Equal(t, s.ID(), cerr.Strand)
 			if e.k[1+ion.IDLength] == kindBlock {
-				seq := seqFromBlockKey(e.k)
+				seq := trailingUint64(e.k)
 				require.Equal(t, int64(seq), cerr.SequenceNo, "reported address")
 				_, err := s.Block(ctx, seq)
 				require.ErrorIs(t, err, ErrCorrupt, "a normal read of block %d must fail", seq)

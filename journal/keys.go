@@ -44,5 +44,6 @@ func kindBounds(strand string, kind byte) (lo, hi []byte) {
 	return strandKey(strand, kind, 0), strandKey(strand, kind+1, 0)
 }
 
-// seqFromBlockKey extracts the sequence number of a block key.
-func seqFromBlockKey(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }
+// trailingUint64 reads the big-endian uint64 that ends block, node and
+// time-index keys: a sequence number or a node index.
+func trailingUint64(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }

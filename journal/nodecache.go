@@ -63,7 +63,7 @@ func (c *nodeCache) load(db *pebble.DB, strand string, size uint64) error {
 	}
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
-		id := merkle.NodeID{Level: k[len(k)-9], Index: beUint64(k[len(k)-8:])}
+		id := merkle.NodeID{Level: k[len(k)-9], Index: trailingUint64(k)}
 		if v := it.Value(); len(v) == merkle.Size {
 			nodes[id] = merkle.Hash(v)
 		}
@@ -75,12 +75,4 @@ func (c *nodeCache) load(db *pebble.DB, strand string, size uint64) error {
 	c.level, c.nodes = level, nodes
 	c.mu.Unlock()
 	return nil
-}
-
-func beUint64(b []byte) uint64 {
-	var u uint64
-	for _, c := range b[:8] {
-		u = u<<8 | uint64(c)
-	}
-	return u
 }

@@ -78,7 +78,7 @@ func (s *Strand) Blocks(ctx context.Context, from, to uint64, fn func(*Block) er
 	}
 	defer release()
 	return scan(ctx, db, blockKey(s.id, from), blockKey(s.id, to), func(k, v []byte) error {
-		b, err := decodeBlock(s.id, seqFromBlockKey(k), v)
+		b, err := decodeBlock(s.id, trailingUint64(k), v)
 		if err != nil {
 			return err
 		}
@@ -108,13 +108,12 @@ func (s *Strand) SequenceRange(ctx context.Context, start, end time.Time) (first
 		return 0, 0, false, err
 	}
 	defer it.Close()
-	seqOf := func(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }
 	if !it.First() {
 		return 0, 0, false, it.Error()
 	}
-	first = seqOf(it.Key())
+	first = trailingUint64(it.Key())
 	it.Last()
-	last = seqOf(it.Key())
+	last = trailingUint64(it.Key())
 	if last >= st.size { // written but not yet published
 		last = st.size - 1
 	}

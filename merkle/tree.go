@@ -131,9 +131,9 @@ func rangeRoot(lo, hi uint64, get NodeGetter) (Hash, error) {
 	for width := hi - lo; width > 0; {
 		l := 63 - bits.LeadingZeros64(width)
 		id := NodeID{Level: uint8(l), Index: lo >> uint(l)}
-		h, err := get(id)
+		h, err := getNode(get, id)
 		if err != nil {
-			return Hash{}, fmt.Errorf("merkle: read node %s: %w", id, err)
+			return Hash{}, err
 		}
 		nodes[n] = h
 		n++

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ func (h *Handler) verifySignature(r *http.Request, body []byte) error {
 		return authError("InvalidSignatureException", "the request time is too far from the server's clock")
 	}
 	signed := strings.Split(parts["SignedHeaders"], ";")
-	if !contains(signed, "host") {
+	if !slices.Contains(signed, "host") {
 		return authError("InvalidSignatureException", "the host header must be signed")
 	}
 	sum := sha256.Sum256(body)
@@ -118,15 +119,6 @@ func (h *Handler) verifySignature(r *http.Request, body []byte) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func hmacSHA256(key []byte, data string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(data))
@@ -146,28 +138,19 @@ func requestPath(r *http.Request) string {
 }
 
 // escapePath percent-encodes every byte but the unreserved ones and '/'.
-func escapePath(p string) string {
-	var b strings.Builder
-	for i := range len(p) {
-		c := p[i]
-		if unreserved(c) || c == '/' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
+func escapePath(p string) string { return escape(p, true) }
 
 func unreserved(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
 }
 
-func escapeQueryPart(s string) string {
+// escape percent-encodes every byte but the unreserved ones (and '/' when
+// keepSlash), as SigV4's canonical forms do.
+func escape(s string, keepSlash bool) string {
 	var b strings.Builder
 	for i := range len(s) {
 		c := s[i]
-		if unreserved(c) {
+		if unreserved(c) || keepSlash && c == '/' {
 			b.WriteByte(c)
 		} else {
 			fmt.Fprintf(&b, "%%%02X", c)
@@ -184,7 +167,7 @@ func canonicalQuery(raw string) string {
 	var pairs []string
 	for k, vs := range values {
 		for _, v := range vs {
-			pairs = append(pairs, escapeQueryPart(k)+"="+escapeQueryPart(v))
+			pairs = append(pairs, escape(k, false)+"="+escape(v, false))
 		}
 	}
 	sort.Strings(pairs)

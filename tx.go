@@ -761,7 +761,7 @@ func (tx *Tx) complete(seq uint64, hashes []merkle.Hash) []journal.Write {
 			out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.dataBin)})
 		}
 		h := binary.BigEndian.AppendUint64(nil, seq)
-		h = binary.BigEndian.AppendUint64(h, uint64(ion.SystemTime(tx.start).Time().UnixMilli()))
+		h = binary.BigEndian.AppendUint64(h, uint64(tx.start.UnixMilli()))
 		out = append(out, journal.Write{Key: historyKey(tx.strand, p.table.ID, id, d.Version), Value: h})
 	}
 	return out

@@ -3,33 +3,13 @@
 // them. Timestamps are epoch seconds (JSON numbers), blobs base64.
 package wire
 
-import (
-	"encoding/json"
-	"math"
-	"time"
-)
+import "time"
 
 // Timestamp is a time sent as epoch seconds with millisecond precision.
 type Timestamp float64
 
 // NewTimestamp converts a time.
 func NewTimestamp(t time.Time) Timestamp { return Timestamp(float64(t.UnixMilli()) / 1000) }
-
-// Time converts back.
-func (t Timestamp) Time() time.Time {
-	sec, frac := math.Modf(float64(t))
-	return time.Unix(int64(sec), int64(math.Round(frac*1000))*int64(time.Millisecond)).UTC()
-}
-
-// MarshalJSON writes the number without an exponent.
-func (t Timestamp) MarshalJSON() ([]byte, error) {
-	return json.Marshal(json.Number(formatSeconds(float64(t))))
-}
-
-func formatSeconds(f float64) string {
-	b, _ := json.Marshal(f)
-	return string(b)
-}
 
 // ValueHolder carries Ion text.
 type ValueHolder struct {

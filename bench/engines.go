@@ -90,7 +90,7 @@ func (s *quillStore) Commit(ctx context.Context, docs [][]byte, keys []string) (
 
 func (s *quillStore) Seed(ctx context.Context, n int, doc func(i int) []byte) ([]string, error) {
 	keys := make([]string, n)
-	return keys, parallel(ctx, n, 64, func(i int) error {
+	return keys, Parallel(ctx, n, 64, func(i int) error {
 		rec, err := s.l.ExecuteReceipt(ctx, func(tx *quill.Tx) error {
 			id, err := tx.Insert(table, doc(i))
 			keys[i] = id
@@ -172,7 +172,7 @@ func (s *pebbleStore) Commit(_ context.Context, docs [][]byte, keys []string) (C
 
 func (s *pebbleStore) Seed(ctx context.Context, n int, doc func(i int) []byte) ([]string, error) {
 	keys := make([]string, n)
-	return keys, parallel(ctx, n, 8, func(i int) error {
+	return keys, Parallel(ctx, n, 8, func(i int) error {
 		keys[i] = randomKey()
 		return s.db.Set([]byte(keys[i]), doc(i), pebble.NoSync)
 	})
@@ -193,9 +193,9 @@ func (quietLogger) Fatalf(format string, args ...any) {
 	panic(fmt.Sprintf(format, args...))
 }
 
-// parallel runs fn(0..n-1) on workers goroutines, stopping at the first
-// error.
-func parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
+// Parallel runs fn(0..n-1) on workers goroutines, stopping at the first
+// error, which it returns. Engines use it to seed their stores.
+func Parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var once sync.Once

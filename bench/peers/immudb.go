@@ -85,32 +85,10 @@ func (s *immudbStore) Commit(ctx context.Context, docs [][]byte, keys []string) 
 
 func (s *immudbStore) Seed(ctx context.Context, n int, doc func(i int) []byte) ([]string, error) {
 	keys := make([]string, n)
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				k := strconv.Itoa(i) + "-" + string(newKey()[:4])
-				err := s.commit(ctx, [][]byte{doc(i)}, []string{k})
-				mu.Lock()
-				keys[i] = k
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return keys, firstErr
+	return keys, bench.Parallel(ctx, n, 32, func(i int) error {
+		keys[i] = strconv.Itoa(i) + "-" + string(newKey()[:4])
+		return s.commit(ctx, [][]byte{doc(i)}, []string{keys[i]})
+	})
 }
 
 func (s *immudbStore) Prove(ctx context.Context, key string) (int, error) {

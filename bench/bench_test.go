@@ -97,3 +97,14 @@ func TestChartsAreSVG(t *testing.T) {
 		}
 	}
 }
+
+func TestMainHelpListsTheFlagsAndRunsNothing(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, Main([]string{Commit, "-h"}, &out, &out))
+	for _, f := range []string{"-clients", "-duration", "-engines", "-json", "-svg"} {
+		require.Contains(t, out.String(), f)
+	}
+	err := Main([]string{Commit, "-clients", "0"}, &out, &out)
+	require.ErrorIs(t, err, ErrUsage)
+	require.ErrorContains(t, err, "-clients wants positive integers")
+}

@@ -39,7 +39,12 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.String("json", "", "also write every figure, with the machine, to this JSON file")
 	linesOut := fs.String("benchstat", "", "also write Go benchmark lines (for benchstat) to this file")
 	svgDir := fs.String("svg", "", "also draw SVG charts into this directory")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "usage: bench %s [flags]\n\nflags:\n", args[0])
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	var err error

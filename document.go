@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	amzion "github.com/amazon-ion/ion-go/ion"
@@ -62,9 +63,27 @@ func (d Document) Committed() ion.Value {
 
 // toDocument converts what a caller passes as a document: an ion.Value,
 // Ion text or binary as []byte, or a Go struct or map (marshalled with
-// ion-go, honouring ion struct tags). A document must be a struct.
-func toDocument(param string, doc any) (ion.Value, error) {
-	var v ion.Value
+// ion-go, honouring ion struct tags). A document must be a struct. When the
+// caller gave Ion binary, bin is a copy of it, so that it need not be
+// encoded again.
+func toDocument(param string, doc any) (v ion.Value, bin []byte, err error) {
+	v, bin, err = convertDocument(param, doc)
+	if err != nil {
+		return ion.Value{}, nil, err
+	}
+	if v.Type() != ion.StructType || v.IsNull() {
+		return ion.Value{}, nil, invalidParam(param, "a document must be an Ion struct, got %s", v.Type())
+	}
+	if len(v.Annotations()) > 0 {
+		return ion.Value{}, nil, invalidParam(param, "a document must not be annotated")
+	}
+	if err := v.Validate(); err != nil {
+		return ion.Value{}, nil, invalidParam(param, "%v", err)
+	}
+	return v, bin, nil
+}
+
+func convertDocument(param string, doc any) (v ion.Value, bin []byte, err error) {
 	switch d := doc.(type) {
 	case ion.Value:
 		v = d
@@ -73,30 +92,23 @@ func toDocument(param string, doc any) (ion.Value, error) {
 	case []byte:
 		parsed, err := ion.Parse(d)
 		if err != nil {
-			return ion.Value{}, invalidParam(param, "not Ion: %v", err)
+			return ion.Value{}, nil, invalidParam(param, "not Ion: %v", err)
 		}
 		v = parsed
+		if ion.IsBinary(d) {
+			bin = slices.Clone(d) // the caller may reuse d once Insert returns
+		}
 	case nil:
-		return ion.Value{}, invalidParam(param, "a document is required")
+		return ion.Value{}, nil, invalidParam(param, "a document is required")
 	default:
-		bin, err := amzion.MarshalBinary(doc)
-		if err != nil {
-			return ion.Value{}, invalidParam(param, "cannot convert %T to Ion: %v", doc, err)
+		if bin, err = amzion.MarshalBinary(doc); err != nil {
+			return ion.Value{}, nil, invalidParam(param, "cannot convert %T to Ion: %v", doc, err)
 		}
 		if v, err = ion.Parse(bin); err != nil {
-			return ion.Value{}, invalidParam(param, "cannot convert %T to Ion: %v", doc, err)
+			return ion.Value{}, nil, invalidParam(param, "cannot convert %T to Ion: %v", doc, err)
 		}
 	}
-	if v.Type() != ion.StructType || v.IsNull() {
-		return ion.Value{}, invalidParam(param, "a document must be an Ion struct, got %s", v.Type())
-	}
-	if len(v.Annotations()) > 0 {
-		return ion.Value{}, invalidParam(param, "a document must not be annotated")
-	}
-	if err := v.Validate(); err != nil {
-		return ion.Value{}, invalidParam(param, "%v", err)
-	}
-	return v, nil
+	return v, bin, nil
 }
 
 // The committed view of a live document is stored as a fixed header and the

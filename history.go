@@ -3,7 +3,6 @@ package quill
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"time"
 
 	"github.com/quilldb/quill/journal"
@@ -66,30 +65,18 @@ func (l *Ledger) History(ctx context.Context, table, documentID string, start, e
 // tableIDByName finds a table, active or dropped, by name (the active one
 // if there are several).
 func (l *Ledger) tableIDByName(ctx context.Context, name string) (string, error) {
-	strand := l.strand.ID()
-	if raw, ok, err := l.db.j.Get(tableNameKey(strand, name)); err != nil {
-		return "", mapJournalErr(err)
-	} else if ok {
-		t, err := decodeTable(raw)
-		if err != nil {
-			return "", err
-		}
+	c, err := l.catalog(ctx)
+	if err != nil {
+		return "", err
+	}
+	if t, ok := c.byName[name]; ok {
 		return t.ID, nil
 	}
 	var found string
-	lo := dataPrefix(strand, kindTable)
-	err := l.db.j.Scan(ctx, lo, prefixEnd(lo), func(_, v []byte) error {
-		var t tableRecord
-		if err := json.Unmarshal(v, &t); err != nil {
-			return err
-		}
+	for _, t := range c.sorted() {
 		if t.Name == name {
 			found = t.ID
 		}
-		return nil
-	})
-	if err != nil {
-		return "", mapJournalErr(err)
 	}
 	if found == "" {
 		return "", &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: name, Message: "no table with this name in ledger " + l.name}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,13 @@ type Ledger struct {
 	name    string
 	strand  *journal.Strand
 	deleted atomic.Bool
+
+	// catalogMu is the catalog lock (see catalog.go): held exclusively by
+	// transactions that change the catalog, shared by all others. cat is
+	// read under it and replaced under it exclusively; nil means it must be
+	// loaded again.
+	catalogMu sync.RWMutex
+	cat       *catalog
 }
 
 // Ledger returns the ACTIVE ledger with the given name.
@@ -48,6 +56,9 @@ func (db *DB) Ledger(ctx context.Context, name string) (*Ledger, error) {
 		return nil, mapJournalErr(err)
 	}
 	l := &Ledger{db: db, name: name, strand: strand}
+	if err := l.loadCatalog(ctx); err != nil {
+		return nil, err
+	}
 	db.ledgers[name] = l
 	return l, nil
 }
@@ -92,9 +103,15 @@ type Receipt struct {
 // is and how many attempts it took.
 func (l *Ledger) ExecuteReceipt(ctx context.Context, fn func(tx *Tx) error) (Receipt, error) {
 	o := &l.db.opts
+	exclusive := false
 	for attempt := 0; ; attempt++ {
-		rec, err := l.attempt(ctx, fn)
+		rec, err := l.attempt(ctx, fn, exclusive)
 		rec.Attempts = attempt + 1
+		if errors.Is(err, errCatalogLock) && !exclusive {
+			exclusive = true // not an OCC retry: run fn again at once
+			attempt--
+			continue
+		}
 		if !errors.Is(err, ErrOCCConflict) || attempt >= o.MaxRetries {
 			if errors.Is(err, ErrOCCConflict) {
 				return rec, fmt.Errorf("%w (after %d attempts)", err, attempt+1)
@@ -112,17 +129,47 @@ func (l *Ledger) ExecuteReceipt(ctx context.Context, fn func(tx *Tx) error) (Rec
 	}
 }
 
-func (l *Ledger) attempt(ctx context.Context, fn func(tx *Tx) error) (Receipt, error) {
+// attempt runs fn once and commits. With exclusive set it holds the catalog
+// lock exclusively and may change the catalog; otherwise it holds it shared
+// and fails with errCatalogLock if fn tries to.
+func (l *Ledger) attempt(ctx context.Context, fn func(tx *Tx) error, exclusive bool) (Receipt, error) {
 	if err := l.check(); err != nil {
 		return Receipt{}, err
 	}
 	actx, cancel := context.WithTimeout(ctx, l.db.opts.TransactionTimeout)
 	defer cancel()
+	if exclusive {
+		l.catalogMu.Lock()
+		defer l.catalogMu.Unlock()
+		if l.cat == nil {
+			if err := l.loadCatalog(actx); err != nil {
+				return Receipt{}, err
+			}
+		}
+	} else {
+		l.catalogMu.RLock()
+		defer l.catalogMu.RUnlock()
+		if l.cat == nil {
+			return Receipt{}, errCatalogLock // load it under the exclusive lock
+		}
+	}
 	tx := newTx(actx, l)
-	if err := fn(tx); err != nil {
+	tx.exclusive = exclusive
+	err := fn(tx)
+	if tx.wantsCatalogLock {
+		// Whatever fn made of the refused change, run it again.
+		return Receipt{TransactionID: tx.id}, errCatalogLock
+	}
+	if err != nil {
 		return Receipt{TransactionID: tx.id}, err
 	}
-	return tx.commit()
+	rec, err := tx.commit()
+	if tx.catalogChanged {
+		// The store is the truth, whether the commit made it or not. If it
+		// cannot be read now, the next transaction loads it.
+		_ = l.loadCatalog(context.WithoutCancel(actx))
+	}
+	return rec, err
 }
 
 // Digest is the answer of GetDigest.

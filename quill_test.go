@@ -11,6 +11,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/quilldb/quill/ion"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -633,4 +634,116 @@ func TestExecuteReceipt(t *testing.T) {
 	ro, err := l.ExecuteReceipt(ctx, func(tx *Tx) error { _, _, err := tx.Get("T", id); return err })
 	require.NoError(t, err)
 	require.False(t, ro.Written)
+}
+
+// TestCatalogChanges: a transaction may create a table and use it at once;
+// a catalog change takes effect even when fn ignores its error; and no
+// insert commits into a table after the block that dropped it, however
+// the two race.
+func TestCatalogChanges(t *testing.T) {
+	db := openDB(t, nil)
+	l := newLedger(t, db, "catalog")
+	runs := 0
+	rec, err := l.ExecuteReceipt(ctx, func(tx *Tx) error {
+		runs++
+		if _, err := tx.CreateTable("Vehicle"); err != nil {
+			return err
+		}
+		_, err := tx.Insert("Vehicle", []byte(`{VIN:"1N4AL11D75C109151"}`))
+		return err
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, runs, "run again under the exclusive catalog lock")
+	require.Equal(t, 1, rec.Attempts, "that is not an OCC retry")
+
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		_, _ = tx.CreateTable("Person") // error ignored on the first run
+		return nil
+	}))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		_, err := tx.Insert("Person", []byte(`{Name:"Ann"}`))
+		return err
+	}), "the table exists")
+
+	var (
+		mu       sync.Mutex
+		inserted []uint64
+		wg       sync.WaitGroup
+		stop     = make(chan struct{})
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rec, err := l.ExecuteReceipt(ctx, func(tx *Tx) error {
+					_, err := tx.Insert("Vehicle", []byte(`{VIN:"3HGGK5G53FM761765"}`))
+					return err
+				})
+				var nf *ResourceNotFoundError
+				if errors.As(err, &nf) {
+					return
+				}
+				if !assert.NoError(t, err) {
+					return
+				}
+				mu.Lock()
+				inserted = append(inserted, rec.Block.SequenceNo)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	drop, err := l.ExecuteReceipt(ctx, func(tx *Tx) error { return tx.DropTable("Vehicle") })
+	require.NoError(t, err)
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	require.NotEmpty(t, inserted)
+	for _, seq := range inserted {
+		require.Less(t, seq, drop.Block.SequenceNo, "an insert committed after the drop")
+	}
+	err = l.Execute(ctx, func(tx *Tx) error { _, err := tx.Insert("Vehicle", []byte(`{}`)); return err })
+	var nf *ResourceNotFoundError
+	require.ErrorAs(t, err, &nf)
+	tables := []TableInfo{}
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) (err error) { tables, err = tx.Tables(); return err }))
+	require.Len(t, tables, 2)
+	require.Equal(t, TableInactive, tables[1].Status, "Vehicle is dropped")
+	_, err = l.Check(ctx)
+	require.NoError(t, err)
+}
+
+// TestInsertKeepsItsOwnCopyOfIonBinary: a caller may reuse its buffer once
+// Insert returns; the document committed is the one given.
+func TestInsertKeepsItsOwnCopyOfIonBinary(t *testing.T) {
+	db := openDB(t, nil)
+	l := newLedger(t, db, "buffers")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("T"); return err }))
+	first := ion.Struct(ion.F("n", ion.Int(1)), ion.F("s", ion.String("first")))
+	var id string
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		buf := ion.AppendBinary(nil, first)
+		var err error
+		if id, err = tx.Insert("T", buf); err != nil {
+			return err
+		}
+		copy(buf[len(buf)-5:], "XXXXX") // reused for something else
+		return nil
+	}))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		d, ok, err := tx.Get("T", id)
+		require.True(t, ok)
+		require.True(t, ion.Equal(first, d.Data), "got %s", d.Data)
+		return err
+	}))
+	docs, err := l.History(ctx, "T", id, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, docs, 1)
+	require.True(t, ion.Equal(first, docs[0].Data))
 }

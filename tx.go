@@ -58,6 +58,14 @@ type Tx struct {
 	pending map[string]*pendingDoc // documents written, by id
 	order   []string               // pending documents in first-write order
 	size    int
+
+	// exclusive is set when the transaction holds the catalog lock
+	// exclusively and may change the catalog (see catalog.go).
+	exclusive bool
+	// wantsCatalogLock is set when a catalog change was tried without it.
+	wantsCatalogLock bool
+	// catalogChanged is set when the transaction changes the catalog.
+	catalogChanged bool
 }
 
 type observed struct {
@@ -78,9 +86,16 @@ type docInfo struct {
 type pendingDoc struct {
 	table   *tableRecord
 	base    *Document // the committed view before the transaction, nil for an insert
-	data    ion.Value
-	dataBin []byte
+	data    document
 	deleted bool
+}
+
+// document is a document's data in the forms a transaction needs: the
+// value, its Ion binary and its Ion hash, each computed once.
+type document struct {
+	value ion.Value
+	bin   []byte
+	hash  merkle.Hash
 }
 
 func newTx(ctx context.Context, l *Ledger) *Tx {
@@ -176,22 +191,47 @@ func (tx *Tx) noteDocument(id string, t *tableRecord, stmt int) {
 	info.statements = append(info.statements, stmt)
 }
 
-// table resolves an active table by name. The name key holds a copy of
-// the table's record, so that the lookup, and its OCC validation, is one
-// read.
+// changeCatalog is called by every catalog change before it does anything:
+// it fails the attempt unless the transaction holds the catalog lock
+// exclusively.
+func (tx *Tx) changeCatalog() error {
+	if !tx.exclusive {
+		tx.wantsCatalogLock = true
+		return errCatalogLock
+	}
+	tx.catalogChanged = true
+	return nil
+}
+
+// table resolves an active table by name. Without the exclusive catalog
+// lock the in-memory catalog answers, and no one can change it before the
+// transaction commits. With it, the store does, through the transaction's
+// own writes: the name key holds a copy of the table's record, so that the
+// lookup is one read. Callers may change the record only under the
+// exclusive lock.
 func (tx *Tx) table(name string) (*tableRecord, error) {
 	if err := validateTableName(name); err != nil {
 		return nil, err
+	}
+	if !tx.exclusive {
+		if t, ok := tx.l.cat.byName[name]; ok {
+			return t, nil
+		}
+		return nil, tx.noTable(name)
 	}
 	raw, ok, err := tx.get(tableNameKey(tx.strand, name))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: name,
-			Message: "no active table with this name in ledger " + tx.l.name}
+		return nil, tx.noTable(name)
 	}
 	return decodeTable(raw)
+}
+
+func (tx *Tx) noTable(name string) error {
+	return &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: name,
+		Message: "no active table with this name in ledger " + tx.l.name}
 }
 
 func decodeTable(raw []byte) (*tableRecord, error) {
@@ -230,6 +270,9 @@ func catalogKey(strand string) []byte { return dataPrefix(strand, 'k') }
 
 // tables lists every table record (active and dropped).
 func (tx *Tx) tables() ([]*tableRecord, error) {
+	if !tx.exclusive {
+		return tx.l.cat.sorted(), nil
+	}
 	if _, _, err := tx.get(catalogKey(tx.strand)); err != nil {
 		return nil, err
 	}
@@ -282,6 +325,9 @@ func (tx *Tx) CreateTable(name string) (string, error) {
 	if err := validateTableName(name); err != nil {
 		return "", err
 	}
+	if err := tx.changeCatalog(); err != nil {
+		return "", err
+	}
 	if _, ok, err := tx.get(tableNameKey(tx.strand, name)); err != nil {
 		return "", err
 	} else if ok {
@@ -306,6 +352,9 @@ func (tx *Tx) CreateTable(name string) (string, error) {
 // DropTable makes a table inactive. Its documents stay in the journal and
 // its history stays readable; UndropTable brings it back.
 func (tx *Tx) DropTable(name string) error {
+	if err := tx.changeCatalog(); err != nil {
+		return err
+	}
 	t, err := tx.table(name)
 	if err != nil {
 		return err
@@ -325,6 +374,9 @@ func (tx *Tx) DropTable(name string) error {
 func (tx *Tx) UndropTable(tableID string) error {
 	if err := ion.ValidateID(tableID); err != nil {
 		return invalidParam("TableId", "%v", err)
+	}
+	if err := tx.changeCatalog(); err != nil {
+		return err
 	}
 	t, err := tx.tableByID(tableID)
 	if err != nil {
@@ -358,6 +410,9 @@ func (tx *Tx) UndropTable(tableID string) error {
 // CreateIndex indexes a top-level field of a table for equality lookups,
 // building entries for the documents already in it.
 func (tx *Tx) CreateIndex(table, field string) error {
+	if err := tx.changeCatalog(); err != nil {
+		return err
+	}
 	t, err := tx.table(table)
 	if err != nil {
 		return err
@@ -406,7 +461,7 @@ func (tx *Tx) readDoc(t *tableRecord, id string) (*Document, error) {
 		if p.deleted || p.table.ID != t.ID {
 			return nil, nil
 		}
-		d := Document{ID: id, TxID: tx.id, TxTime: tx.start, Data: p.data}
+		d := Document{ID: id, TxID: tx.id, TxTime: tx.start, Data: p.data.value}
 		if p.base != nil {
 			d.Version = p.base.Version + 1
 		}
@@ -437,16 +492,16 @@ func (tx *Tx) Insert(table string, doc any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data, bin, err := tx.document(doc)
+	data, err := tx.document(doc)
 	if err != nil {
 		return "", err
 	}
-	stmt, err := tx.addStatement("INSERT INTO "+table+" ?", merkle.Hash(ion.Hash(data)))
+	stmt, err := tx.addStatement("INSERT INTO "+table+" ?", data.hash)
 	if err != nil {
 		return "", err
 	}
 	id := ion.NewID()
-	if err := tx.write(t, id, nil, data, bin, false); err != nil {
+	if err := tx.write(t, id, nil, data, false); err != nil {
 		return "", err
 	}
 	tx.noteDocument(id, t, stmt)
@@ -476,16 +531,15 @@ func (tx *Tx) change(table, id string, doc any, deleted bool) error {
 	if cur == nil {
 		return &ResourceNotFoundError{ResourceType: "DOCUMENT", ResourceName: id, Message: "not in table " + table}
 	}
-	var data ion.Value
-	var bin []byte
+	var data document
 	text := fmt.Sprintf("DELETE FROM %s AS d BY d_id WHERE d_id = ?", table)
 	params := []merkle.Hash{merkle.Hash(ion.Hash(ion.String(id)))}
 	if !deleted {
-		if data, bin, err = tx.document(doc); err != nil {
+		if data, err = tx.document(doc); err != nil {
 			return err
 		}
 		text = fmt.Sprintf("UPDATE %s AS d BY d_id SET d = ? WHERE d_id = ?", table)
-		params = append([]merkle.Hash{merkle.Hash(ion.Hash(data))}, params...)
+		params = append([]merkle.Hash{data.hash}, params...)
 	}
 	stmt, err := tx.addStatement(text, params...)
 	if err != nil {
@@ -495,28 +549,31 @@ func (tx *Tx) change(table, id string, doc any, deleted bool) error {
 	if p, ok := tx.pending[id]; ok {
 		base = p.base
 	}
-	if err := tx.write(t, id, base, data, bin, deleted); err != nil {
+	if err := tx.write(t, id, base, data, deleted); err != nil {
 		return err
 	}
 	tx.noteDocument(id, t, stmt)
 	return nil
 }
 
-// document converts and size-checks a document.
-func (tx *Tx) document(doc any) (ion.Value, []byte, error) {
-	data, err := toDocument("Document", doc)
+// document converts, size-checks and hashes a document. Its size is that
+// of the Ion binary the caller gave, or of Quill's encoding of it.
+func (tx *Tx) document(doc any) (document, error) {
+	v, bin, err := toDocument("Document", doc)
 	if err != nil {
-		return ion.Value{}, nil, err
+		return document{}, err
 	}
-	bin := ion.AppendBinary(nil, data)
+	if bin == nil {
+		bin = ion.AppendBinary(nil, v)
+	}
 	if len(bin) > tx.l.db.opts.MaxDocumentSize {
-		return ion.Value{}, nil, invalidParam("Document", "is %d bytes of Ion binary, the limit is %d", len(bin), tx.l.db.opts.MaxDocumentSize)
+		return document{}, invalidParam("Document", "is %d bytes of Ion binary, the limit is %d", len(bin), tx.l.db.opts.MaxDocumentSize)
 	}
-	return data, bin, nil
+	return document{value: v, bin: bin, hash: merkle.Hash(ion.Hash(v))}, nil
 }
 
 // write records a document's new state and its index changes.
-func (tx *Tx) write(t *tableRecord, id string, base *Document, data ion.Value, bin []byte, deleted bool) error {
+func (tx *Tx) write(t *tableRecord, id string, base *Document, data document, deleted bool) error {
 	prev, existed := tx.pending[id]
 	if !existed && len(tx.pending) >= tx.l.db.opts.MaxDocumentsPerTransaction {
 		return &LimitExceededError{ResourceType: "DOCUMENT",
@@ -525,7 +582,7 @@ func (tx *Tx) write(t *tableRecord, id string, base *Document, data ion.Value, b
 	// Index entries: remove those of the state being replaced, add the new.
 	old := ion.Value{}
 	if existed && !prev.deleted {
-		old = prev.data
+		old = prev.data.value
 	} else if !existed && base != nil {
 		old = base.Data
 	}
@@ -533,21 +590,21 @@ func (tx *Tx) write(t *tableRecord, id string, base *Document, data ion.Value, b
 		if v, ok := old.Get(field); ok {
 			tx.del(indexEntryKey(tx.strand, t.ID, field, v, id))
 		}
-		if v, ok := data.Get(field); ok && !deleted {
+		if v, ok := data.value.Get(field); ok && !deleted {
 			tx.put(indexEntryKey(tx.strand, t.ID, field, v, id), nil)
 		}
 	}
 	if existed {
-		tx.size -= len(prev.dataBin)
+		tx.size -= len(prev.data.bin)
 	} else {
 		tx.order = append(tx.order, id)
 	}
-	tx.size += len(bin)
+	tx.size += len(data.bin)
 	if tx.size > tx.l.db.opts.MaxTransactionSize {
 		return &LimitExceededError{ResourceType: "TRANSACTION",
 			Message: fmt.Sprintf("the transaction writes %d bytes, the limit is %d", tx.size, tx.l.db.opts.MaxTransactionSize)}
 	}
-	tx.pending[id] = &pendingDoc{table: t, base: base, data: data, dataBin: bin, deleted: deleted}
+	tx.pending[id] = &pendingDoc{table: t, base: base, data: data, deleted: deleted}
 	if deleted {
 		tx.del(docKey(tx.strand, t.ID, id))
 	}
@@ -674,7 +731,7 @@ func toValue(value any) (ion.Value, error) {
 	if v, ok := value.(ion.Value); ok {
 		return v, nil
 	}
-	wrapped, err := toDocument("Value", map[string]any{"v": value})
+	wrapped, _, err := toDocument("Value", map[string]any{"v": value})
 	if err != nil {
 		return ion.Value{}, err
 	}
@@ -718,7 +775,11 @@ func (tx *Tx) commit() (Receipt, error) {
 		if p.base != nil {
 			version = p.base.Version + 1
 		}
-		jtx.Revisions = append(jtx.Revisions, journal.Revision{DocumentID: id, Version: version, Data: p.data, Deleted: p.deleted})
+		r := journal.Revision{DocumentID: id, Version: version, Deleted: p.deleted}
+		if !p.deleted {
+			r.Data, r.DataHash = p.data.value, &p.data.hash
+		}
+		jtx.Revisions = append(jtx.Revisions, r)
 	}
 	keys := make([]string, 0, len(tx.overlay))
 	for k := range tx.overlay {
@@ -758,7 +819,7 @@ func (tx *Tx) complete(seq uint64, hashes []merkle.Hash) []journal.Write {
 			d.Version = p.base.Version + 1
 		}
 		if !p.deleted {
-			out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.dataBin)})
+			out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.data.bin)})
 		}
 		h := binary.BigEndian.AppendUint64(nil, seq)
 		h = binary.BigEndian.AppendUint64(h, uint64(tx.start.UnixMilli()))

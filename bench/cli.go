@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,6 +40,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.String("json", "", "also write every figure, with the machine, to this JSON file")
 	linesOut := fs.String("benchstat", "", "also write Go benchmark lines (for benchstat) to this file")
 	svgDir := fs.String("svg", "", "also draw SVG charts into this directory")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (go tool pprof) to this file")
 	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stdout, "usage: bench %s [flags]\n\nflags:\n", args[0])
 		fs.SetOutput(stdout)
@@ -56,6 +58,20 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.Sizes, err = splitInts("sizes", *sizes); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile) //nolint:gosec // the user names the output file
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -80,7 +80,9 @@ func (s *quillStore) Commit(ctx context.Context, docs [][]byte, keys []string) (
 		}
 		return nil
 	})
-	if err == nil {
+	if err == nil && keys != nil {
+		// Keep the addresses of seeded documents current for Prove; new
+		// documents are not proved.
 		for _, id := range ids {
 			s.addrs.Store(id, rec.Block)
 		}

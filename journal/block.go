@@ -52,6 +52,10 @@ type Revision struct {
 	Version    int64     // 0 for an insert, then +1 per committed change
 	Data       ion.Value // the document; ignored when Deleted
 	Deleted    bool      // a delete: the revision has metadata only
+	// DataHash, if set, is ion.Hash(Data), which the caller has already
+	// computed: the journal then does not hash the document again. It is
+	// trusted; a wrong one makes a block that fails verification.
+	DataHash *merkle.Hash
 }
 
 // Write is one key/value change of the caller's, applied with the block.
@@ -141,7 +145,12 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 				if err := r.Data.Validate(); err != nil {
 					return nil, invalid("revision %d: data: %v", i, err)
 				}
-				h = merkle.Dot(merkle.Hash(ion.Hash(meta)), merkle.Hash(ion.Hash(r.Data)))
+				dataHash := r.DataHash
+				if dataHash == nil {
+					h := merkle.Hash(ion.Hash(r.Data))
+					dataHash = &h
+				}
+				h = merkle.Dot(merkle.Hash(ion.Hash(meta)), *dataHash)
 				fields = append(fields, ion.F("hash", ion.Blob(h[:])), ion.F("data", r.Data))
 			}
 			fields = append(fields, ion.F("metadata", meta))

@@ -589,3 +589,30 @@ func TestDeleteStrandStopsCommitsFirst(t *testing.T) {
 	require.NoError(t, j.Scan(ctx, []byte{keyPrefix}, []byte{keyPrefix + 1}, func(_, _ []byte) error { n++; return nil }))
 	require.Zero(t, n, "no block was written after the strand was deleted")
 }
+
+// TestGivenDataHashIsUsed: a revision's precomputed data hash replaces the
+// journal's own hashing of the document: the right one gives a block that
+// verifies, a wrong one a block that Check and reads reject.
+func TestGivenDataHashIsUsed(t *testing.T) {
+	_, s := newTestStrand(t)
+	right := merkle.Hash(ion.Hash(vehicle(7)))
+	doc := ion.NewID()
+	tx := insertTx(0, doc)
+	tx.Revisions[0].Data = vehicle(7)
+	tx.Revisions[0].DataHash = &right
+	_, err := s.Commit(ctx, tx)
+	require.NoError(t, err)
+	rev, err := s.Revision(ctx, 0, doc)
+	require.NoError(t, err)
+	require.NoError(t, verify.Revision(rev))
+
+	wrong := merkle.Hash(ion.Hash(vehicle(8)))
+	tx = insertTx(0, ion.NewID())
+	tx.Revisions[0].DataHash = &wrong
+	r, err := s.Commit(ctx, tx)
+	require.NoError(t, err, "the hash is trusted at commit")
+	_, err = s.Block(ctx, r.SequenceNo)
+	require.ErrorIs(t, err, ErrCorrupt)
+	_, err = s.Check(ctx)
+	require.ErrorIs(t, err, ErrCorrupt)
+}

@@ -768,7 +768,10 @@ func (tx *Tx) commit() (Receipt, error) {
 		}
 		return rec, mapJournalErr(err)
 	}
-	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, Info: tx.info(), Validate: validate}
+	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, Info: tx.info()}
+	if len(tx.reads) > 0 {
+		jtx.Validate = validate // a blind write, an insert say, has nothing to validate
+	}
 	for _, id := range tx.order {
 		p := tx.pending[id]
 		version := int64(0)

@@ -228,7 +228,14 @@ func (s *Strand) commitGroup(group []*request) {
 			return
 		}
 	}
-	b := db.NewIndexedBatch()
+	// Validations read through the batch, to see the earlier transactions
+	// of the group; a group without them needs no index.
+	var b *pebble.Batch
+	if slices.ContainsFunc(group, func(r *request) bool { return r.p.tx.Validate != nil }) {
+		b = db.NewIndexedBatch()
+	} else {
+		b = db.NewBatch()
+	}
 	defer b.Close()
 	st, acc := s.state, s.acc.Clone()
 	sync := false

@@ -1,6 +1,9 @@
 package ion
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
 
 // The Ion binary encoding, written by hand rather than with ion-go's binary
 // writer: it is on the commit path of every transaction, it must not
@@ -33,19 +36,33 @@ type binaryEncoder struct {
 	buf     []byte
 	symbols map[string]uint64
 	local   []string // local symbols in SID order, from firstLocalSID
+	// sids are the SIDs of every symbol the value uses, in the order the
+	// encoding writes them (collect and value walk the value alike), so
+	// that writing needs no second lookup; next is the one to write next.
+	sids []uint64
+	next int
+	// hint is the size of the last stream encoded: a new stream starts
+	// with that much room, not with a run of reallocations.
+	hint int
 }
+
+// encoders are reused: an encoder's symbol map and SID list are sized for
+// the documents it has seen.
+var encoders = sync.Pool{New: func() any { return new(binaryEncoder) }}
 
 // MarshalBinary returns v as an Ion binary stream: version marker, a local
 // symbol table when v uses symbols beyond the system table, and the value.
 func MarshalBinary(v Value) ([]byte, error) {
-	var e binaryEncoder
-	return e.encode(nil, v), nil
+	return AppendBinary(nil, v), nil
 }
 
 // AppendBinary appends the Ion binary stream of v to dst.
 func AppendBinary(dst []byte, v Value) []byte {
-	var e binaryEncoder
-	return e.encode(dst, v)
+	e := encoders.Get().(*binaryEncoder)
+	out := e.encode(dst, v)
+	e.buf = nil // out belongs to the caller
+	encoders.Put(e)
+	return out
 }
 
 func (e *binaryEncoder) encode(dst []byte, v Value) []byte {
@@ -54,8 +71,12 @@ func (e *binaryEncoder) encode(dst []byte, v Value) []byte {
 	}
 	clear(e.symbols)
 	e.local = e.local[:0]
+	e.sids, e.next = e.sids[:0], 0
 	e.collect(&v)
 
+	if dst == nil && e.hint > 0 {
+		dst = make([]byte, 0, min(e.hint+e.hint/4, 16<<10))
+	}
 	e.buf = append(dst, ivm...) //nolint:gocritic // the stream is appended to the caller's dst
 	if len(e.local) > 0 {
 		// $ion_symbol_table::{symbols:["...", ...]}
@@ -73,6 +94,7 @@ func (e *binaryEncoder) encode(dst []byte, v Value) []byte {
 		e.wrap(start, 0xE0)
 	}
 	e.value(&v)
+	e.hint = len(e.buf) - len(dst)
 	return e.buf
 }
 
@@ -93,25 +115,31 @@ func (e *binaryEncoder) collect(v *Value) {
 }
 
 func (e *binaryEncoder) intern(s Symbol) {
-	if s.zero {
-		return
-	}
-	if _, ok := e.symbols[s.text]; ok {
-		return
-	}
-	if sid, ok := systemSID(s.text); ok {
-		e.symbols[s.text] = sid
-		return
-	}
-	e.symbols[s.text] = uint64(firstLocalSID + len(e.local))
-	e.local = append(e.local, s.text)
+	e.sids = append(e.sids, e.internSID(s))
 }
 
-func (e *binaryEncoder) sid(s Symbol) uint64 {
+func (e *binaryEncoder) internSID(s Symbol) uint64 {
 	if s.zero {
 		return 0
 	}
-	return e.symbols[s.text]
+	if sid, ok := e.symbols[s.text]; ok {
+		return sid
+	}
+	sid, ok := systemSID(s.text)
+	if !ok {
+		sid = uint64(firstLocalSID + len(e.local))
+		e.local = append(e.local, s.text)
+	}
+	e.symbols[s.text] = sid
+	return sid
+}
+
+// sid returns the SID of the next symbol to write; s is the symbol collect
+// saw at this point of the walk.
+func (e *binaryEncoder) sid(Symbol) uint64 {
+	sid := e.sids[e.next]
+	e.next++
+	return sid
 }
 
 // scalarHeader appends a type descriptor and, for 14 bytes or more, the
@@ -179,7 +207,11 @@ func (e *binaryEncoder) unannotated(v *Value) {
 		}
 		e.buf = append(e.buf, 0x48)
 		e.buf = appendRepr(e.buf, v)
-	case DecimalType, TimestampType, StringType, ClobType, BlobType:
+	case StringType, ClobType, BlobType:
+		// The length is known: no need to write the bytes first.
+		e.scalarHeader(typeQualifier[v.typ], len(v.str))
+		e.buf = append(e.buf, v.str...)
+	case DecimalType, TimestampType:
 		e.scalar(typeQualifier[v.typ], v)
 	case SymbolType:
 		sid := e.sid(v.SymbolToken())

@@ -73,9 +73,8 @@ func BenchmarkMarshalBinary(b *testing.B) {
 	v, bin := benchValue(b)
 	b.SetBytes(int64(len(bin)))
 	b.ReportAllocs()
-	var e binaryEncoder
 	for b.Loop() {
-		e.encode(nil, v)
+		AppendBinary(nil, v)
 	}
 }
 

@@ -21,6 +21,20 @@ type binaryDecoder struct {
 	data    []byte
 	pos     int
 	symbols []Symbol // by SID; index 0 is $0; entries with unknown text are SymbolZero
+	// copied is one string copy of data, made at the first text or bytes
+	// value: every string, symbol, blob and clob of the stream is a slice
+	// of it, one allocation instead of one per value. (The values keep the
+	// whole copy alive; they are parts of one document or block.)
+	copied string
+}
+
+// share returns b, a slice of d.data, as a slice of d's one copy of it.
+func (d *binaryDecoder) share(b []byte) string {
+	if d.copied == "" {
+		d.copied = string(d.data)
+	}
+	off := cap(d.data) - cap(b) // b is d.data[off:off+len(b)]
+	return d.copied[off : off+len(b)]
 }
 
 func (d *binaryDecoder) fail(format string, args ...any) error {
@@ -28,6 +42,9 @@ func (d *binaryDecoder) fail(format string, args ...any) error {
 }
 
 func (d *binaryDecoder) resetSymbols() {
+	if d.symbols == nil {
+		d.symbols = make([]Symbol, 0, 64) // room for a document's field names
+	}
 	d.symbols = d.symbols[:0]
 	for _, text := range systemSymbols {
 		d.symbols = append(d.symbols, Sym(text))
@@ -385,11 +402,11 @@ func (d *binaryDecoder) scalar(t byte, b []byte) (Value, error) {
 		if !utf8.Valid(b) {
 			return Value{}, d.fail("string is not valid UTF-8")
 		}
-		return String(string(b)), nil
+		return Value{typ: StringType, str: d.share(b)}, nil
 	case 0x09:
-		return Clob(b), nil
+		return Value{typ: ClobType, str: d.share(b)}, nil
 	default: // 0x0A
-		return Blob(b), nil
+		return Value{typ: BlobType, str: d.share(b)}, nil
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/quilldb/quill/merkle"
@@ -61,6 +64,11 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 	levels := &levelIters{snap: snap, strand: s.id}
 	defer levels.close()
 
+	// The blocks' contents are decoded and verified by a pool of workers
+	// (that is most of the work, and blocks are independent); the chain,
+	// the time index and the tree need only the records' headers and are
+	// checked here, in order.
+	verifier := newBlockVerifier(ctx, s.id)
 	var acc merkle.Accumulator
 	var prev merkle.Hash
 	var prevMillis int64
@@ -70,27 +78,28 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 	err = scan(ctx, snap, lo, hi, func(k, v []byte) error {
 		seq := trailingUint64(k)
 		switch {
+		case verifier.failed():
+			return errStopScan // a block failed: what follows cannot come first
 		case seq >= st.size:
 			return corrupt(int64(seq), "block past the tip %d", int64(st.size)-1)
 		case seq != next:
 			return corrupt(int64(next), "block is missing")
 		}
-		b, err := decodeBlock(s.id, seq, v)
+		r, err := decodeRecord(v)
 		if err != nil {
-			return err
+			return &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: err}
 		}
-		if b.PreviousBlockHash != prev {
-			return corrupt(int64(seq), "previousBlockHash %s is not the hash %s of the block before", b.PreviousBlockHash, prev)
+		if r.previousBlockHash != prev {
+			return corrupt(int64(seq), "previousBlockHash %s is not the hash %s of the block before", r.previousBlockHash, prev)
 		}
-		millis := b.Timestamp.UnixMilli()
-		if millis < prevMillis {
+		if r.millis < prevMillis {
 			return corrupt(int64(seq), "blockTimestamp goes backwards")
 		}
-		if !timeIt.Valid() || !bytes.Equal(timeIt.Key(), timeKey(s.id, millis, seq)) {
+		if !timeIt.Valid() || !bytes.Equal(timeIt.Key(), timeKey(s.id, r.millis, seq)) {
 			return firstErr(timeIt.Error(), corrupt(int64(seq), "time index entry is missing"))
 		}
 		timeIt.Next()
-		acc.Append(b.Hash, func(id merkle.NodeID, h merkle.Hash) {
+		acc.Append(r.blockHash, func(id merkle.NodeID, h merkle.Hash) {
 			if nodeErr != nil {
 				return
 			}
@@ -110,11 +119,17 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 			}
 			return nodeErr
 		}
-		prev, prevMillis, next = b.Hash, millis, seq+1
+		verifier.add(seq, v)
+		prev, prevMillis, next = r.blockHash, r.millis, seq+1
 		rep.Bytes += uint64(len(v))
 		return nil
 	})
-	if err != nil {
+	// The first corruption is the one at the lowest address, whichever
+	// pass found it.
+	if errors.Is(err, errStopScan) {
+		err = nil
+	}
+	if err = earliest(err, verifier.wait()); err != nil {
 		return rep, err
 	}
 	if timeIt.Valid() {
@@ -137,6 +152,99 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 		return rep, corrupt(-1, "digest %s differs from the recomputed %s", root, rep.Digest)
 	}
 	return rep, nil
+}
+
+// blockVerifier decodes and verifies blocks (decodeBlock) on a pool of
+// goroutines and keeps the failure at the lowest sequence number.
+type blockVerifier struct {
+	strand string
+	jobs   chan verifyJob
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error
+	errSeq uint64
+	stop   chan struct{} // closed at the first failure: no more work needed past it
+	once   sync.Once
+}
+
+type verifyJob struct {
+	seq uint64
+	raw []byte
+}
+
+func newBlockVerifier(ctx context.Context, strand string) *blockVerifier {
+	v := &blockVerifier{strand: strand, jobs: make(chan verifyJob, 256), stop: make(chan struct{})}
+	for range runtime.GOMAXPROCS(0) {
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			for job := range v.jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				if _, err := decodeBlock(strand, job.seq, job.raw); err != nil {
+					v.fail(job.seq, err)
+				}
+			}
+		}()
+	}
+	return v
+}
+
+var errStopScan = errors.New("stop the scan")
+
+func (v *blockVerifier) failed() bool {
+	select {
+	case <-v.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (v *blockVerifier) fail(seq uint64, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.err == nil || seq < v.errSeq {
+		v.err, v.errSeq = err, seq
+	}
+	v.once.Do(func() { close(v.stop) })
+}
+
+// add queues a block; raw is copied, as iterators reuse their buffers.
+func (v *blockVerifier) add(seq uint64, raw []byte) {
+	select {
+	case <-v.stop:
+		// A block failed already; later blocks cannot be the first failure
+		// unless they come before it, and the scan is in order.
+	case v.jobs <- verifyJob{seq: seq, raw: slices.Clone(raw)}:
+	}
+}
+
+// wait stops the workers and returns the failure at the lowest address.
+func (v *blockVerifier) wait() error {
+	close(v.jobs)
+	v.wg.Wait()
+	return v.err
+}
+
+// earliest returns the corruption with the lowest sequence number of a and
+// b, or the one that is not a corruption (an I/O error, a cancellation).
+func earliest(a, b error) error {
+	if a == nil || b == nil {
+		return firstErr(a, b)
+	}
+	var ca, cb *CorruptionError
+	if !errors.As(a, &ca) {
+		return a
+	}
+	if !errors.As(b, &cb) {
+		return b
+	}
+	if cb.SequenceNo >= 0 && (ca.SequenceNo < 0 || cb.SequenceNo < ca.SequenceNo) {
+		return b
+	}
+	return a
 }
 
 // levelIters reads the stored nodes of each tree level in index order, one

@@ -164,3 +164,34 @@ func TestWALFaultsFailCommitsAndTheJournalRecovers(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckReportsTheEarliestCorruption: block contents are verified in
+// parallel with the in-order checks of the chain and the time index; of
+// two corruptions, Check reports the one at the lower address, whichever
+// check finds it.
+func TestCheckReportsTheEarliestCorruption(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		bodyAt, indexAt uint64
+		want            int64
+	}{
+		{"body first", 40, 300, 40},
+		{"index first", 300, 40, 40},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			j, s := newTestStrand(t)
+			receipts := commitN(t, s, 400)
+			raw, ok, err := j.Get(blockKey(s.ID(), c.bodyAt))
+			require.NoError(t, err)
+			require.True(t, ok)
+			raw[len(raw)-3] ^= 0x01 // inside the document data
+			rawSet(t, j, blockKey(s.ID(), c.bodyAt), raw)
+			millis := receipts[c.indexAt].Timestamp.UnixMilli()
+			rawDelete(t, j, timeKey(s.ID(), millis, c.indexAt))
+			_, err = s.Check(ctx)
+			var cerr *CorruptionError
+			require.ErrorAs(t, err, &cerr)
+			require.Equal(t, c.want, cerr.SequenceNo, "%v", err)
+		})
+	}
+}

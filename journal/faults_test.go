@@ -195,3 +195,27 @@ func TestCheckReportsTheEarliestCorruption(t *testing.T) {
 		})
 	}
 }
+
+func TestEarliestPrefersTheLowerAddressAndNonCorruptionErrors(t *testing.T) {
+	at := func(seq int64) error { return &CorruptionError{Strand: "s", SequenceNo: seq, Problem: "p"} }
+	io := errors.New("disk on fire")
+	for _, c := range []struct {
+		a, b, want error
+	}{
+		{nil, nil, nil},
+		{at(5), nil, at(5)},
+		{nil, at(5), at(5)},
+		{at(300), at(40), at(40)},
+		{at(40), at(300), at(40)},
+		{at(-1), at(7), at(7)},
+		{io, at(1), io},
+		{at(1), io, io},
+	} {
+		got := earliest(c.a, c.b)
+		if c.want == nil {
+			require.NoError(t, got)
+			continue
+		}
+		require.Equal(t, c.want.Error(), got.Error())
+	}
+}

@@ -547,9 +547,9 @@ func TestNodeCacheServesProofsAndSurvivesReopen(t *testing.T) {
 	require.NoError(t, err)
 	commitN(t, s, 40)
 	s.cache.mu.RLock()
-	cached := len(s.cache.nodes)
+	cached := s.cache.count
 	s.cache.mu.RUnlock()
-	require.Equal(t, 5+2+1, cached, "levels 3..5 of a 40-leaf tree: 5 + 2 + 1 nodes")
+	require.Equal(t, 40+20+10+5+2+1, cached, "every perfect node of a 40-leaf tree")
 	proof, err := s.BlockProof(ctx, 17, 39)
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
@@ -558,13 +558,39 @@ func TestNodeCacheServesProofsAndSurvivesReopen(t *testing.T) {
 	s2, err := j2.Strand(ctx, s.ID())
 	require.NoError(t, err)
 	s2.cache.mu.RLock()
-	require.Len(t, s2.cache.nodes, cached, "the cache is rebuilt from the store")
+	require.Equal(t, cached, s2.cache.count, "the cache is rebuilt from the store")
 	s2.cache.mu.RUnlock()
 	again, err := s2.BlockProof(ctx, 17, 39)
 	require.NoError(t, err)
 	require.Equal(t, proof, again)
-	require.Equal(t, uint8(minCachedLevel), cacheLevelFor(1000))
-	require.Equal(t, uint8(8), cacheLevelFor(1<<29))
+
+	budget := (32 << 20) / merkle.Size
+	require.Equal(t, uint8(0), cacheLevelFor(1000, budget))
+	require.Equal(t, uint8(1), cacheLevelFor(1_000_000, budget), "a million blocks: all but the leaves")
+	require.Equal(t, uint8(5), cacheLevelFor(10_000_000, budget), "ten million: 625,000 nodes")
+}
+
+// TestNodeCacheDropsItsLowestLevelWhenTheStrandOutgrowsIt: the cache stays
+// within its budget as the strand grows, and proofs stay right.
+func TestNodeCacheDropsItsLowestLevelWhenTheStrandOutgrowsIt(t *testing.T) {
+	j := openMem(t, vfs.NewMem(), &Options{NodeCacheSize: 64 * merkle.Size})
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	commitN(t, s, 100)
+	s.cache.mu.RLock()
+	level, count := s.cache.level, s.cache.count
+	s.cache.mu.RUnlock()
+	require.LessOrEqual(t, count, 64)
+	require.Equal(t, uint8(2), level, "levels 2 and up of 100 leaves: 25+12+6+3+1 = 47 nodes")
+	root, err := s.Digest(ctx)
+	require.NoError(t, err)
+	for _, seq := range []uint64{0, 1, 37, 98, 99} {
+		b, err := s.Block(ctx, seq)
+		require.NoError(t, err)
+		proof, err := s.BlockProof(ctx, seq, 99)
+		require.NoError(t, err)
+		require.NoError(t, merkle.VerifyInclusion(seq, 100, b.Hash, proof, root.Hash))
+	}
 }
 
 func TestDeleteStrandStopsCommitsFirst(t *testing.T) {

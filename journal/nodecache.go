@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"math/bits"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -9,42 +8,84 @@ import (
 )
 
 // nodeCache keeps the upper levels of a strand's tree in memory: every
-// proof passes through them, and reading them from Pebble costs a seek
-// each. Only durable nodes are added. The lowest cached level is chosen
-// when the strand is loaded so that the cache holds about a million nodes
-// at most (about 80 MB with the map's overhead) whatever the strand's size.
+// proof passes through them, and each node read from Pebble is a lookup.
+// A level is a dense array indexed by node index (32 bytes a node, no
+// per-entry overhead), filled in order as the strand grows: nodes are
+// append-only. The cache holds the levels from `level` up, `level` being
+// the lowest that fits the byte budget; when the strand outgrows the
+// budget, the lowest cached level is dropped. Only durable nodes are added.
 type nodeCache struct {
-	mu    sync.RWMutex
-	level uint8
-	nodes map[merkle.NodeID]merkle.Hash
+	mu     sync.RWMutex
+	budget int             // nodes the cache may hold
+	level  uint8           // lowest cached level
+	levels [][]merkle.Hash // levels[i] holds level+i
+	count  int             // nodes held
 }
 
-const minCachedLevel = 3
-
-func cacheLevelFor(size uint64) uint8 {
-	return uint8(max(minCachedLevel, bits.Len64(size)-22))
+// cacheLevelFor returns the lowest level from which all the perfect nodes
+// of a tree of size leaves fit in budget nodes (a tree has fewer than
+// 2*size/2^level nodes from level up).
+func cacheLevelFor(size uint64, budget int) uint8 {
+	level := uint8(0)
+	for level < 63 && 2*(size>>level) > uint64(budget) {
+		level++
+	}
+	return level
 }
 
 func (c *nodeCache) get(id merkle.NodeID) (merkle.Hash, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if id.Level < c.level {
 		return merkle.Hash{}, false
 	}
-	c.mu.RLock()
-	h, ok := c.nodes[id]
-	c.mu.RUnlock()
-	return h, ok
+	i := int(id.Level - c.level)
+	if i >= len(c.levels) || id.Index >= uint64(len(c.levels[i])) {
+		return merkle.Hash{}, false
+	}
+	return c.levels[i][id.Index], true
 }
 
-// add records durable nodes.
+// lowest returns the lowest cached level, for the sequencer to know which
+// nodes to keep.
+func (c *nodeCache) lowest() uint8 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.level
+}
+
+// add records durable nodes, given in the order they were made.
 func (c *nodeCache) add(nodes []cachedNode) {
 	if len(nodes) == 0 {
 		return
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, n := range nodes {
-		c.nodes[n.id] = n.h
+		c.put(n.id, n.h)
 	}
-	c.mu.Unlock()
+	for c.count > c.budget && len(c.levels) > 1 {
+		c.count -= len(c.levels[0])
+		c.levels = c.levels[1:]
+		c.level++
+	}
+}
+
+// put appends a node to its level. A node out of order (which the
+// sequencer never makes) is left out: its level then stops growing and
+// later nodes of it are read from the store.
+func (c *nodeCache) put(id merkle.NodeID, h merkle.Hash) {
+	if id.Level < c.level {
+		return
+	}
+	i := int(id.Level - c.level)
+	for len(c.levels) <= i {
+		c.levels = append(c.levels, nil)
+	}
+	if id.Index == uint64(len(c.levels[i])) {
+		c.levels[i] = append(c.levels[i], h)
+		c.count++
+	}
 }
 
 type cachedNode struct {
@@ -53,11 +94,10 @@ type cachedNode struct {
 }
 
 // load fills the cache from the store for a strand of the given size.
-func (c *nodeCache) load(db *pebble.DB, strand string, size uint64) error {
-	level := cacheLevelFor(size)
-	nodes := map[merkle.NodeID]merkle.Hash{}
+func (c *nodeCache) load(db *pebble.DB, strand string, size uint64, budget int) error {
+	fresh := nodeCache{budget: budget, level: cacheLevelFor(size, budget)}
 	_, hi := kindBounds(strand, kindNode)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: nodeKey(strand, merkle.NodeID{Level: level}), UpperBound: hi})
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: nodeKey(strand, merkle.NodeID{Level: fresh.level}), UpperBound: hi})
 	if err != nil {
 		return err
 	}
@@ -65,14 +105,14 @@ func (c *nodeCache) load(db *pebble.DB, strand string, size uint64) error {
 		k := it.Key()
 		id := merkle.NodeID{Level: k[len(k)-9], Index: trailingUint64(k)}
 		if v := it.Value(); len(v) == merkle.Size {
-			nodes[id] = merkle.Hash(v)
+			fresh.put(id, merkle.Hash(v))
 		}
 	}
 	if err := it.Close(); err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.level, c.nodes = level, nodes
+	c.budget, c.level, c.levels, c.count = fresh.budget, fresh.level, fresh.levels, fresh.count
 	c.mu.Unlock()
 	return nil
 }

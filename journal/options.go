@@ -22,6 +22,11 @@ type Options struct {
 	Clock func() time.Time
 	// CacheSize is Pebble's block cache in bytes. Default: 64 MiB.
 	CacheSize int64
+	// NodeCacheSize is the memory, in bytes, each strand may use to keep
+	// the upper levels of its Merkle tree for proofs (32 bytes a node).
+	// Default: 32 MiB, which holds every node above the leaves of a strand
+	// of a million blocks. Negative disables the cache.
+	NodeCacheSize int
 	// CompressionMinSize is the smallest block body that is zstd-compressed
 	// (compressed only if that saves at least a tenth). Pebble already
 	// compresses its tables, so only large bodies gain enough to pay for
@@ -43,6 +48,9 @@ func (o *Options) EnsureDefaults() *Options {
 	}
 	if o.CacheSize == 0 {
 		o.CacheSize = 64 << 20
+	}
+	if o.NodeCacheSize == 0 {
+		o.NodeCacheSize = 32 << 20
 	}
 	if o.CompressionMinSize == 0 {
 		o.CompressionMinSize = 4096

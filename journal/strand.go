@@ -72,6 +72,7 @@ type Strand struct {
 	state        strandState
 	acc          *merkle.Accumulator
 	pendingNodes []cachedNode // cacheable nodes of the group being written
+	cacheFrom    uint8        // the lowest level the node cache keeps
 
 	// cache holds the upper tree levels for proofs.
 	cache nodeCache
@@ -116,7 +117,7 @@ func (s *Strand) loadFrom(db *pebble.DB, gen uint64) error {
 	if err != nil {
 		return fmt.Errorf("journal: strand %s: %w", s.id, err)
 	}
-	if err := s.cache.load(db, s.id, st.size); err != nil {
+	if err := s.cache.load(db, s.id, st.size, max(0, s.j.opts.NodeCacheSize/merkle.Size)); err != nil {
 		return fmt.Errorf("journal: strand %s: %w", s.id, err)
 	}
 	s.gen, s.state, s.acc = gen, st, acc
@@ -241,6 +242,7 @@ func (s *Strand) commitGroup(group []*request) {
 	sync := false
 	var accepted []*request
 	s.pendingNodes = s.pendingNodes[:0]
+	s.cacheFrom = s.cache.lowest()
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
@@ -304,7 +306,7 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	_ = b.Set(blockKey(s.id, seq), rec.encode(), nil)
 	acc.Append(rec.blockHash, func(id merkle.NodeID, h merkle.Hash) {
 		_ = b.Set(nodeKey(s.id, id), h[:], nil)
-		if id.Level >= s.cache.level {
+		if id.Level >= s.cacheFrom {
 			s.pendingNodes = append(s.pendingNodes, cachedNode{id, h})
 		}
 	})

@@ -82,6 +82,13 @@ func (l *Ledger) check() error {
 // Options.MaxRetries times. An error returned by fn aborts the transaction,
 // which writes nothing, and is returned unchanged. Each attempt is bounded
 // by Options.TransactionTimeout.
+//
+// A transaction that changes the table catalog (CreateTable, DropTable,
+// UndropTable, CreateIndex) runs alone on its ledger: its first attempt
+// stops at the first such call and fn is run again, at once, under the
+// ledger's exclusive catalog lock, which other transactions wait for. So
+// fn must not itself call Execute on the same ledger if it may change the
+// catalog, nor while another goroutine may (it would wait for itself).
 func (l *Ledger) Execute(ctx context.Context, fn func(tx *Tx) error) error {
 	_, err := l.ExecuteReceipt(ctx, fn)
 	return err

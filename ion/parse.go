@@ -35,11 +35,20 @@ func Parse(data []byte) (Value, error) {
 func ParseText(text string) (Value, error) { return Parse([]byte(text)) }
 
 // ParseAll decodes every top-level value of an Ion text or binary stream.
-// Binary is read by Quill's own decoder, text by ion-go's reader.
+// Binary is read by Quill's own decoder, text by ion-go's reader (after a
+// fast path for the common forms, see textfast.go).
 func ParseAll(data []byte) ([]Value, error) {
 	if IsBinary(data) {
 		return parseBinary(data)
 	}
+	if vals, ok := parseTextFast(data); ok {
+		return vals, nil
+	}
+	return parseTextIonGo(data)
+}
+
+// parseTextIonGo reads Ion text with ion-go's reader.
+func parseTextIonGo(data []byte) ([]Value, error) {
 	r := amzion.NewReaderBytes(data)
 	var out []Value
 	for r.Next() {

@@ -77,8 +77,13 @@ func toDocument(param string, doc any) (v ion.Value, bin []byte, err error) {
 	if len(v.Annotations()) > 0 {
 		return ion.Value{}, nil, invalidParam(param, "a document must not be annotated")
 	}
-	if err := v.Validate(); err != nil {
-		return ion.Value{}, nil, invalidParam(param, "%v", err)
+	// Ion binary was decoded by Quill's decoder, which rejects text that
+	// is not UTF-8; values built by the caller, or read from text, are
+	// checked here.
+	if bin == nil {
+		if err := v.Validate(); err != nil {
+			return ion.Value{}, nil, invalidParam(param, "%v", err)
+		}
 	}
 	return v, bin, nil
 }

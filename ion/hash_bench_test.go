@@ -98,3 +98,32 @@ func BenchmarkMarshalText(b *testing.B) {
 		buf = AppendText(buf[:0], v)
 	}
 }
+
+// BenchmarkParseText reads a QLDB revision as GetRevision returns it, with
+// the fast path and with ion-go's reader alone.
+func BenchmarkParseText(b *testing.B) {
+	v, _ := benchValue(b)
+	rev := Struct(
+		F("blockAddress", Struct(F("strandId", String("JdxjkR9bSYB5jMHWcI464T")), F("sequenceNo", Int(1234)))),
+		F("hash", Blob(make([]byte, 32))), F("data", v),
+		F("metadata", Struct(F("id", String("3Qv67yjXEwB9SjmvkuG6Cp")), F("version", Int(0)))))
+	text := AppendText(nil, rev)
+	b.Run("path=fast", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Parse(text); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("path=ion-go", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := parseTextIonGo(text); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

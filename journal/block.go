@@ -53,8 +53,9 @@ type Revision struct {
 	Data       ion.Value // the document; ignored when Deleted
 	Deleted    bool      // a delete: the revision has metadata only
 	// DataHash, if set, is ion.Hash(Data), which the caller has already
-	// computed: the journal then does not hash the document again. It is
-	// trusted; a wrong one makes a block that fails verification.
+	// computed after validating Data (ion.Value.Validate): the journal then
+	// neither validates nor hashes the document again. It is trusted; a
+	// wrong one makes a block that fails verification.
 	DataHash *merkle.Hash
 }
 
@@ -142,11 +143,11 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 				h = merkle.Hash(ion.Hash(meta))
 				fields = append(fields, ion.F("hash", ion.Blob(h[:])))
 			} else {
-				if err := r.Data.Validate(); err != nil {
-					return nil, invalid("revision %d: data: %v", i, err)
-				}
 				dataHash := r.DataHash
 				if dataHash == nil {
+					if err := r.Data.Validate(); err != nil {
+						return nil, invalid("revision %d: data: %v", i, err)
+					}
 					h := merkle.Hash(ion.Hash(r.Data))
 					dataHash = &h
 				}

@@ -60,7 +60,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile) //nolint:gosec // the user names the output file
+		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err
 		}

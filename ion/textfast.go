@@ -388,7 +388,7 @@ func (p *textParser) blob() Value {
 	body := p.s[p.pos : p.pos+end]
 	p.pos += end + 2
 	var clean strings.Builder
-	for i := 0; i < len(body); i++ {
+	for i := range len(body) {
 		c := body[i]
 		switch {
 		case isSpace(c):

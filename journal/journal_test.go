@@ -642,3 +642,50 @@ func TestGivenDataHashIsUsed(t *testing.T) {
 	_, err = s.Check(ctx)
 	require.ErrorIs(t, err, ErrCorrupt)
 }
+
+// TestProofsWhileCommitting: proofs served while commits grow the tree (and
+// a small node cache drops levels) always verify against the digest they
+// were asked for.
+func TestProofsWhileCommitting(t *testing.T) {
+	j := openMem(t, vfs.NewMem(), &Options{NodeCacheSize: 200 * merkle.Size})
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	commitN(t, s, 10)
+	stop := make(chan struct{})
+	var committers sync.WaitGroup
+	for w := range 4 {
+		committers.Add(1)
+		go func() {
+			defer committers.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Commit(ctx, insertTx(w*100000+i, ion.NewID())); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 400 {
+		d, err := s.Digest(ctx)
+		require.NoError(t, err)
+		seq := uint64(i*7919) % (d.SequenceNo + 1)
+		b, err := s.Block(ctx, seq)
+		require.NoError(t, err)
+		proof, err := s.BlockProof(ctx, seq, d.SequenceNo)
+		require.NoError(t, err)
+		require.NoError(t, merkle.VerifyInclusion(seq, d.SequenceNo+1, b.Hash, proof, d.Hash), "block %d at tip %d", seq, d.SequenceNo)
+	}
+	close(stop)
+	committers.Wait()
+	s.cache.mu.RLock()
+	require.LessOrEqual(t, s.cache.count, 200)
+	require.Positive(t, s.cache.level, "the strand (%d blocks) outgrew the cache's lowest levels", s.Size())
+	s.cache.mu.RUnlock()
+	_, err = s.Check(ctx)
+	require.NoError(t, err)
+}

@@ -749,20 +749,8 @@ func (tx *Tx) commit() (Receipt, error) {
 	if err := tx.ctx.Err(); err != nil {
 		return rec, err
 	}
-	validate := func(r journal.Reader) error {
-		for k, o := range tx.reads {
-			v, ok, err := r.Get([]byte(k))
-			if err != nil {
-				return err
-			}
-			if observe(v, ok) != o {
-				return errConflict
-			}
-		}
-		return nil
-	}
 	if len(tx.overlay) == 0 {
-		err := validate(tx.l.db.j)
+		err := tx.validate(tx.l.db.j)
 		if errors.Is(err, errConflict) {
 			return rec, fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
 		}
@@ -770,8 +758,9 @@ func (tx *Tx) commit() (Receipt, error) {
 	}
 	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, Info: tx.info()}
 	if len(tx.reads) > 0 {
-		jtx.Validate = validate // a blind write, an insert say, has nothing to validate
+		jtx.Validate = tx.validate // a blind write, an insert say, has nothing to validate
 	}
+	jtx.Revisions = make([]journal.Revision, 0, len(tx.order))
 	for _, id := range tx.order {
 		p := tx.pending[id]
 		version := int64(0)
@@ -789,6 +778,7 @@ func (tx *Tx) commit() (Receipt, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	jtx.Writes = make([]journal.Write, 0, len(keys))
 	for _, k := range keys {
 		w := tx.overlay[k]
 		jtx.Writes = append(jtx.Writes, journal.Write{Key: []byte(k), Value: w.value, Delete: w.delete})
@@ -808,6 +798,21 @@ func (tx *Tx) commit() (Receipt, error) {
 	rec.Block = journal.Address{Strand: jr.Strand, SequenceNo: jr.SequenceNo}
 	rec.Written = true
 	return rec, nil
+}
+
+// validate checks, for OCC, that every key the transaction read still has
+// the value it saw.
+func (tx *Tx) validate(r journal.Reader) error {
+	for k, o := range tx.reads {
+		v, ok, err := r.Get([]byte(k))
+		if err != nil {
+			return err
+		}
+		if observe(v, ok) != o {
+			return errConflict
+		}
+	}
+	return nil
 }
 
 // complete writes what depends on the block's address: committed views and

@@ -94,7 +94,7 @@ func invalid(format string, args ...any) error {
 
 // prepare validates tx and computes its revisions, entries and stored body.
 func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error) {
-	p := &prepared{tx: tx, txID: tx.ID}
+	p := &prepared{tx: tx, txID: tx.ID, entries: make([]merkle.Hash, 0, 3)}
 	if p.txID == "" {
 		p.txID = ion.NewID()
 	} else if err := ion.ValidateID(p.txID); err != nil {
@@ -165,7 +165,7 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	// The body holds the parts in QLDB's field order; entriesHashList has
 	// the header hash first (added by the sequencer), then the revisions
 	// root, H(transactionInfo), H(redactionInfo).
-	var bodyFields []ion.Field
+	bodyFields := make([]ion.Field, 0, 3)
 	if hasInfo {
 		if err := tx.Info.Validate(); err != nil {
 			return nil, invalid("transactionInfo: %v", err)

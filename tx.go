@@ -101,7 +101,7 @@ type document struct {
 func newTx(ctx context.Context, l *Ledger) *Tx {
 	return &Tx{
 		ctx: ctx, l: l, strand: l.strand.ID(), id: ion.NewID(), start: l.db.opts.Clock(),
-		docs: map[string]*docInfo{}, reads: map[string]observed{}, overlay: map[string]overlayWrite{},
+		docs: map[string]*docInfo{}, overlay: map[string]overlayWrite{},
 		pending: map[string]*pendingDoc{},
 	}
 }
@@ -123,6 +123,9 @@ func (tx *Tx) get(key []byte) ([]byte, bool, error) {
 		return nil, false, mapJournalErr(err)
 	}
 	if _, seen := tx.reads[string(key)]; !seen {
+		if tx.reads == nil {
+			tx.reads = map[string]observed{} // most writers read nothing from the store
+		}
 		tx.reads[string(key)] = observe(v, ok)
 	}
 	return v, ok, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 )
 
 // The table catalog lives in Pebble (a record per table under its id, and a
@@ -86,14 +87,6 @@ func (c *catalog) sorted() []*tableRecord {
 	for _, t := range c.byID {
 		out = append(out, t)
 	}
-	slices.SortFunc(out, func(a, b *tableRecord) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *tableRecord) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }

@@ -134,9 +134,9 @@ func (e *binaryEncoder) internSID(s Symbol) uint64 {
 	return sid
 }
 
-// sid returns the SID of the next symbol to write; s is the symbol collect
-// saw at this point of the walk.
-func (e *binaryEncoder) sid(Symbol) uint64 {
+// nextSID returns the SID of the next symbol to write: collect recorded it
+// at the same point of its walk.
+func (e *binaryEncoder) nextSID() uint64 {
 	sid := e.sids[e.next]
 	e.next++
 	return sid
@@ -173,8 +173,8 @@ func (e *binaryEncoder) value(v *Value) {
 	if len(v.annots) > 0 {
 		// Annotation SIDs first, then the value; the annot_length is
 		// inserted in front once the SIDs are written.
-		for _, a := range v.annots {
-			e.buf = appendVarUint(e.buf, e.sid(a))
+		for range v.annots {
+			e.buf = appendVarUint(e.buf, e.nextSID())
 		}
 		n := len(e.buf) - start
 		var hdr [10]byte
@@ -214,7 +214,7 @@ func (e *binaryEncoder) unannotated(v *Value) {
 	case DecimalType, TimestampType:
 		e.scalar(typeQualifier[v.typ], v)
 	case SymbolType:
-		sid := e.sid(v.SymbolToken())
+		sid := e.nextSID()
 		var tmp [8]byte
 		mag := appendUintBE(tmp[:0], sid)
 		e.scalarHeader(0x70, len(mag))
@@ -228,7 +228,7 @@ func (e *binaryEncoder) unannotated(v *Value) {
 	case StructType:
 		start := len(e.buf)
 		for i := range v.kids {
-			e.buf = appendVarUint(e.buf, e.sid(v.kids[i].Name))
+			e.buf = appendVarUint(e.buf, e.nextSID())
 			e.value(&v.kids[i].Value)
 		}
 		// A field takes two bytes at least, so the length is never 1,

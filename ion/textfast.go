@@ -356,7 +356,13 @@ func (p *textParser) escaped(q byte, start int) string {
 		case '?', '\'', '"', '/', '\\':
 			b.WriteByte(e)
 		case 'x', 'u', 'U':
-			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
+			n := 2 // \xHH
+			switch e {
+			case 'u':
+				n = 4
+			case 'U':
+				n = 8
+			}
 			if p.pos+n > len(p.s) {
 				p.fail()
 				return ""

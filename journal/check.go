@@ -157,7 +157,6 @@ func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 // blockVerifier decodes and verifies blocks (decodeBlock) on a pool of
 // goroutines and keeps the failure at the lowest sequence number.
 type blockVerifier struct {
-	strand string
 	jobs   chan verifyJob
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -173,7 +172,7 @@ type verifyJob struct {
 }
 
 func newBlockVerifier(ctx context.Context, strand string) *blockVerifier {
-	v := &blockVerifier{strand: strand, jobs: make(chan verifyJob, 256), stop: make(chan struct{})}
+	v := &blockVerifier{jobs: make(chan verifyJob, 256), stop: make(chan struct{})}
 	for range runtime.GOMAXPROCS(0) {
 		v.wg.Add(1)
 		go func() {

@@ -643,6 +643,25 @@ func TestGivenDataHashIsUsed(t *testing.T) {
 	require.ErrorIs(t, err, ErrCorrupt)
 }
 
+// TestNegativeNodeCacheSizeDisablesTheCache: every node is then read from
+// the store, and proofs are the same.
+func TestNegativeNodeCacheSizeDisablesTheCache(t *testing.T) {
+	j := openMem(t, vfs.NewMem(), &Options{NodeCacheSize: -1})
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	commitN(t, s, 50)
+	s.cache.mu.RLock()
+	require.Zero(t, s.cache.count)
+	s.cache.mu.RUnlock()
+	d, err := s.Digest(ctx)
+	require.NoError(t, err)
+	b, err := s.Block(ctx, 21)
+	require.NoError(t, err)
+	proof, err := s.BlockProof(ctx, 21, d.SequenceNo)
+	require.NoError(t, err)
+	require.NoError(t, merkle.VerifyInclusion(21, d.SequenceNo+1, b.Hash, proof, d.Hash))
+}
+
 // TestProofsWhileCommitting: proofs served while commits grow the tree (and
 // a small node cache drops levels) always verify against the digest they
 // were asked for.

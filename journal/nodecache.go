@@ -75,7 +75,7 @@ func (c *nodeCache) add(nodes []cachedNode) {
 // sequencer never makes) is left out: its level then stops growing and
 // later nodes of it are read from the store.
 func (c *nodeCache) put(id merkle.NodeID, h merkle.Hash) {
-	if id.Level < c.level {
+	if id.Level < c.level || c.budget == 0 { // a zero budget is no cache
 		return
 	}
 	i := int(id.Level - c.level)

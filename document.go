@@ -63,9 +63,10 @@ func (d Document) Committed() ion.Value {
 
 // toDocument converts what a caller passes as a document: an ion.Value,
 // Ion text or binary as []byte, or a Go struct or map (marshalled with
-// ion-go, honouring ion struct tags). A document must be a struct. When the
-// caller gave Ion binary, bin is a copy of it, so that it need not be
-// encoded again.
+// ion-go, honouring ion struct tags). A document must be a struct. bin is
+// the Ion binary the value was decoded from, when there was one (a copy of
+// the caller's, or ion-go's encoding of a Go value), so that it need not be
+// encoded again; it is nil for an ion.Value or Ion text.
 func toDocument(param string, doc any) (v ion.Value, bin []byte, err error) {
 	v, bin, err = convertDocument(param, doc)
 	if err != nil {

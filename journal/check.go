@@ -28,13 +28,35 @@ type CheckReport struct {
 // *CorruptionError (errors.Is(err, ErrCorrupt)) with its address.
 func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 	var rep CheckReport
-	db, _, release, err := s.j.store()
+	ctx, snap, done, err := s.j.snapshotForLongRead(ctx)
 	if err != nil {
 		return rep, err
 	}
+	defer done()
+	rep, err = s.check(ctx, snap)
+	if cause := context.Cause(ctx); err != nil && cause != nil && ctx.Err() != nil {
+		return rep, cause // ErrClosed or an interrupted read, not "context canceled"
+	}
+	return rep, err
+}
+
+// snapshotForLongRead takes a snapshot registered as a long read: Close and
+// recovery cancel ctx and wait for done before they close the store.
+func (j *Journal) snapshotForLongRead(ctx context.Context) (context.Context, *pebble.Snapshot, func(), error) {
+	db, _, release, err := j.store()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer release()
+	// Registered under the shared lock, so that Close and recovery (which
+	// wait for long reads under the exclusive lock) see it or come before.
+	ctx, end := j.longRead(ctx)
 	snap := db.NewSnapshot()
-	release()
-	defer snap.Close()
+	return ctx, snap, func() { _ = snap.Close(); end() }, nil
+}
+
+func (s *Strand) check(ctx context.Context, snap *pebble.Snapshot) (CheckReport, error) {
+	var rep CheckReport
 
 	corrupt := func(seq int64, format string, args ...any) error {
 		return &CorruptionError{Strand: s.id, SequenceNo: seq, Problem: fmt.Sprintf(format, args...)}

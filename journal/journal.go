@@ -28,6 +28,19 @@ type Journal struct {
 
 	strandsMu sync.Mutex
 	strands   map[string]*Strand
+
+	// snaps are the snapshots of batched reads (readRange), closed by
+	// Close and recovery.
+	snapsMu sync.Mutex
+	snaps   map[*readSnapshot]struct{}
+
+	// longReads are reads that hold a snapshot's iterators without the
+	// lock (Check), cancelled and waited for by Close and recovery.
+	longMu    sync.Mutex
+	longReads map[*longRead]struct{}
+
+	// done is closed by Close: followers waiting for new blocks wake.
+	done chan struct{}
 }
 
 // pebbleFatal is what Pebble's Fatalf raises through our logger, so that the
@@ -61,7 +74,8 @@ func Open(dir string, opts *Options) (*Journal, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	j := &Journal{dir: dir, opts: o, strands: map[string]*Strand{}}
+	j := &Journal{dir: dir, opts: o, strands: map[string]*Strand{},
+		snaps: map[*readSnapshot]struct{}{}, longReads: map[*longRead]struct{}{}, done: make(chan struct{})}
 	db, err := j.openStore()
 	if err != nil {
 		return nil, err
@@ -103,7 +117,9 @@ func (j *Journal) openStore() (db *pebble.DB, err error) {
 }
 
 // Close closes the journal. It is safe to call more than once; commits and
-// reads after Close return ErrClosed.
+// reads after Close return ErrClosed. Close does not wait for the callbacks
+// of long reads (Scan, Blocks, Follow): they end with ErrClosed at their
+// next batch. A running Check is cancelled and ends with ErrClosed.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -111,6 +127,9 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	close(j.done)
+	j.cancelLongReads(ErrClosed)
+	j.closeSnapshots()
 	return closeStore(j.db)
 }
 
@@ -152,6 +171,8 @@ func (j *Journal) recoverStore(gen uint64) error {
 	if j.gen != gen {
 		return nil
 	}
+	j.cancelLongReads(errReadInterrupted)
+	j.closeSnapshots()
 	if err := closeStore(j.db); err != nil {
 		j.opts.Logger.Warn("journal: closing the failed store", "err", err)
 	}
@@ -159,6 +180,7 @@ func (j *Journal) recoverStore(gen uint64) error {
 	if err != nil {
 		// Nothing more can be done in this process: stay closed.
 		j.closed = true
+		close(j.done)
 		return fmt.Errorf("journal: reopen after a store failure: %w", err)
 	}
 	j.db = db
@@ -239,15 +261,17 @@ func getCopy(g getter, key []byte) ([]byte, bool, error) {
 	return out, true, closer.Close()
 }
 
-// Scan calls fn for every key in [lo, hi) in order, with a consistent view.
-// fn must not keep k or v.
+// Scan calls fn for every key in [lo, hi) in order, from one consistent
+// view of the store (a snapshot taken at the call). fn must not keep k or
+// v. Scan copies batches of about Options.ReadBatchSize bytes and holds no
+// lock while fn runs, so fn may call any method of the journal and may
+// block as long as it needs; while it does, the snapshot keeps the old
+// versions of keys that change from being compacted away. If the journal
+// is closed meanwhile, Scan returns ErrClosed at its next batch; if the
+// store is reopened after a write fault, it continues with the next key
+// from a view of the reopened store.
 func (j *Journal) Scan(ctx context.Context, lo, hi []byte, fn func(k, v []byte) error) error {
-	db, _, release, err := j.store()
-	if err != nil {
-		return err
-	}
-	defer release()
-	return scan(ctx, db, lo, hi, fn)
+	return j.readRange(ctx, lo, hi, true, fn)
 }
 
 func scan(ctx context.Context, r pebble.Reader, lo, hi []byte, fn func(k, v []byte) error) (err error) {

@@ -33,6 +33,11 @@ type Options struct {
 	// compressing on the commit path. Default: 4096 bytes; negative
 	// disables compression.
 	CompressionMinSize int
+	// ReadBatchSize is how many bytes of keys and values a long read (Scan,
+	// Blocks, Follow) copies under the journal's lock before it calls back
+	// without it. Larger batches cost memory, smaller ones more seeks.
+	// Default: 1 MiB.
+	ReadBatchSize int
 }
 
 // EnsureDefaults fills unset fields with their defaults and returns o.
@@ -55,6 +60,9 @@ func (o *Options) EnsureDefaults() *Options {
 	if o.CompressionMinSize == 0 {
 		o.CompressionMinSize = 4096
 	}
+	if o.ReadBatchSize == 0 {
+		o.ReadBatchSize = 1 << 20
+	}
 	return o
 }
 
@@ -62,6 +70,9 @@ func (o *Options) EnsureDefaults() *Options {
 func (o *Options) Validate() error {
 	if o.CacheSize < 0 {
 		return errors.New("journal: Options.CacheSize must not be negative")
+	}
+	if o.ReadBatchSize < 0 {
+		return errors.New("journal: Options.ReadBatchSize must not be negative")
 	}
 	return nil
 }

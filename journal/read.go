@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -64,25 +66,93 @@ func (s *Strand) Revision(ctx context.Context, seq uint64, documentID string) (i
 }
 
 // Blocks calls fn with each block from sequence number from up to, but not
-// including, to (clamped to the durable tip), in order.
+// including, to (clamped to the durable tip), in order. Blocks are read in
+// batches of about Options.ReadBatchSize bytes and decoded and verified
+// ahead of fn on a worker per core; no lock is held while fn runs, so fn may
+// block as long as it needs without holding up commits, Close or recovery
+// (Blocks then returns ErrClosed, or ErrStrandNotFound if the strand was
+// deleted meanwhile).
 func (s *Strand) Blocks(ctx context.Context, from, to uint64, fn func(*Block) error) error {
 	st, _, _ := s.published()
 	to = min(to, st.size)
 	if from >= to {
-		return nil
+		return ctx.Err()
 	}
-	db, _, release, err := s.j.store()
-	if err != nil {
-		return err
-	}
-	defer release()
-	return scan(ctx, db, blockKey(s.id, from), blockKey(s.id, to), func(k, v []byte) error {
-		b, err := decodeBlock(s.id, trailingUint64(k), v)
+	r := s.j.newRangeReader(blockKey(s.id, from), blockKey(s.id, to), false)
+	defer r.close()
+	var batch readBatch
+	next := from
+	for {
+		more, err := r.fill(ctx, &batch)
 		if err != nil {
 			return err
 		}
-		return fn(b)
-	})
+		if !more {
+			break
+		}
+		blocks, err := s.decodeBatch(&batch, next)
+		for _, b := range blocks {
+			if err := fn(b); err != nil {
+				return err
+			}
+			next = b.SequenceNo + 1
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if next < to {
+		return s.missingBlock(next)
+	}
+	return nil
+}
+
+// decodeBatch decodes and verifies the blocks of a batch in parallel. It
+// returns the blocks in order up to the first failure, and that failure:
+// a block out of sequence is missing (corruption, or a deleted strand).
+func (s *Strand) decodeBatch(b *readBatch, next uint64) ([]*Block, error) {
+	n := len(b.keys)
+	blocks := make([]*Block, n)
+	errs := make([]error, n)
+	for i, k := range b.keys {
+		if seq := trailingUint64(k); seq != next+uint64(i) {
+			n = i
+			errs = append(errs[:i], s.missingBlock(next+uint64(i)))
+			break
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), n)
+	decode := func(first, step int) {
+		for i := first; i < n; i += step {
+			blocks[i], errs[i] = decodeBlock(s.id, next+uint64(i), b.vals[i])
+		}
+	}
+	if workers <= 1 { // a follower's usual batch of one block
+		decode(0, 1)
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { decode(w, workers) })
+		}
+		wg.Wait()
+	}
+	for i, err := range errs {
+		if err != nil {
+			return blocks[:i], err
+		}
+	}
+	return blocks, nil
+}
+
+// missingBlock is the error for a block below the tip that is not in the
+// store: the strand was deleted, or the store is corrupt.
+func (s *Strand) missingBlock(seq uint64) error {
+	select {
+	case <-s.gone:
+		return fmt.Errorf("%w: %s was deleted", ErrStrandNotFound, s.id)
+	default:
+		return &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
+	}
 }
 
 // SequenceRange returns the sequence numbers of the first and last blocks
@@ -120,8 +190,11 @@ func (s *Strand) SequenceRange(ctx context.Context, start, end time.Time) (first
 }
 
 // Follow calls fn with every block from sequence number from on, in order,
-// each once it is durable, until ctx is done or fn fails. It is the tail
-// that journal streams read.
+// each once and once it is durable, until ctx is done (ctx's error), fn
+// fails (its error), the journal is closed (ErrClosed) or the strand is
+// deleted (ErrStrandNotFound). It is the tail that journal streams read.
+// While no block is new it waits without spinning; no lock is held while fn
+// runs, so a slow fn holds up nothing but its own follower.
 func (s *Strand) Follow(ctx context.Context, from uint64, fn func(*Block) error) error {
 	for {
 		st, _, changed := s.published()
@@ -139,8 +212,59 @@ func (s *Strand) Follow(ctx context.Context, from uint64, fn func(*Block) error)
 		case <-changed:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-s.j.done:
+			return ErrClosed
+		case <-s.gone:
+			return fmt.Errorf("%w: %s was deleted", ErrStrandNotFound, s.id)
 		}
 	}
+}
+
+// FollowFrom is Follow from the first block whose blockTimestamp is at or
+// after start, including blocks committed later.
+func (s *Strand) FollowFrom(ctx context.Context, start time.Time, fn func(*Block) error) error {
+	from, ok, err := s.FirstAtOrAfter(ctx, start)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// No durable block is that late yet; later blocks may still be
+		// earlier than start (start can be in the future).
+		from = s.Size()
+		inner := fn
+		fn = func(b *Block) error {
+			if b.Timestamp.Before(start) {
+				return nil
+			}
+			return inner(b)
+		}
+	}
+	return s.Follow(ctx, from, fn)
+}
+
+// FirstAtOrAfter returns the sequence number of the first durable block
+// whose blockTimestamp is at or after t; ok is false if there is none yet.
+func (s *Strand) FirstAtOrAfter(ctx context.Context, t time.Time) (seq uint64, ok bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	st, _, _ := s.published()
+	db, _, release, err := s.j.store()
+	if err != nil {
+		return 0, false, err
+	}
+	defer release()
+	lo, hi := kindBounds(s.id, kindTime)
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	if !it.SeekGE(timeKey(s.id, t.UnixMilli(), 0)) {
+		return 0, false, it.Error()
+	}
+	seq = trailingUint64(it.Key())
+	return seq, seq < st.size, it.Error()
 }
 
 // Digest is the Merkle root of all block hashes of a strand up to a tip.

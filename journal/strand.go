@@ -66,6 +66,8 @@ type Strand struct {
 	queue   []*request
 	leading bool
 	deleted bool // set by DeleteStrand: no more commits
+	// gone is closed by DeleteStrand: followers stop.
+	gone chan struct{}
 
 	// Sequencer state: only the leader touches it.
 	gen          uint64
@@ -85,7 +87,7 @@ type Strand struct {
 }
 
 func newStrand(j *Journal, id string) *Strand {
-	return &Strand{j: j, id: id, notify: make(chan struct{})}
+	return &Strand{j: j, id: id, notify: make(chan struct{}), gone: make(chan struct{})}
 }
 
 // ID returns the strand id.
@@ -180,6 +182,9 @@ func (s *Strand) Commit(ctx context.Context, tx *Transaction) (Receipt, error) {
 // queued are written, so that nothing is written after it returns.
 func (s *Strand) stopCommits() {
 	s.qmu.Lock()
+	if !s.deleted {
+		close(s.gone)
+	}
 	s.deleted = true
 	for s.leading {
 		s.qmu.Unlock()

@@ -36,8 +36,8 @@ func TestFailedCatalogChangeChangesNothing(t *testing.T) {
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) (err error) { tables, err = tx.Tables(); return err }))
 	require.Empty(t, tables, "the in-memory catalog kept a table that was never committed")
 	err := l.Execute(ctx, func(tx *Tx) error { _, err := tx.Insert("Vehicle", []byte(`{VIN:"1"}`)); return err })
-	var nf *ResourceNotFoundError
-	require.ErrorAs(t, err, &nf)
+	var nf *Error
+	requireCode(t, err, CodeResourceNotFound, &nf)
 
 	require.NoError(t, create())
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.Insert("Vehicle", []byte(`{VIN:"1"}`)); return err }))

@@ -101,7 +101,7 @@ func (db *DB) readLedger(name string) (*ledgerRecord, error) {
 		return nil, mapJournalErr(err)
 	}
 	if !ok {
-		return nil, &ResourceNotFoundError{ResourceType: "LEDGER", ResourceName: name, Message: "no ledger with this name"}
+		return nil, &Error{Code: CodeResourceNotFound, ResourceType: "LEDGER", ResourceName: name, Message: "no ledger with this name"}
 	}
 	var rec ledgerRecord
 	if err := json.Unmarshal(raw, &rec); err != nil {
@@ -234,7 +234,7 @@ func (db *DB) CreateLedger(ctx context.Context, in *CreateLedgerInput) (*LedgerD
 	active := 0
 	for _, rec := range all {
 		if rec.Name == in.Name {
-			return nil, &ResourceAlreadyExistsError{ResourceType: "LEDGER", ResourceName: in.Name,
+			return nil, &Error{Code: CodeResourceAlreadyExists, ResourceType: "LEDGER", ResourceName: in.Name,
 				Message: "a ledger with this name exists"}
 		}
 		if rec.State == StateCreating || rec.State == StateActive {
@@ -242,7 +242,7 @@ func (db *DB) CreateLedger(ctx context.Context, in *CreateLedgerInput) (*LedgerD
 		}
 	}
 	if active >= db.opts.MaxLedgers {
-		return nil, &LimitExceededError{ResourceType: "LEDGER",
+		return nil, &Error{Code: CodeLimitExceeded, ResourceType: "LEDGER",
 			Message: fmt.Sprintf("at most %d active ledgers (Options.MaxLedgers)", db.opts.MaxLedgers)}
 	}
 	strand, err := db.j.CreateStrand(ctx)
@@ -410,7 +410,7 @@ func (db *DB) updateLedger(ctx context.Context, name string, change func(*ledger
 		return nil, err
 	}
 	if rec.State != StateActive {
-		return nil, &ResourcePreconditionNotMetError{ResourceType: "LEDGER", ResourceName: name,
+		return nil, &Error{Code: CodeResourcePreconditionNotMet, ResourceType: "LEDGER", ResourceName: name,
 			Message: "the ledger is " + rec.State}
 	}
 	if err := change(rec); err != nil {
@@ -436,10 +436,10 @@ func (db *DB) DeleteLedger(ctx context.Context, name string) error {
 	}
 	switch {
 	case rec.DeletionProtection:
-		return &ResourcePreconditionNotMetError{ResourceType: "LEDGER", ResourceName: name,
+		return &Error{Code: CodeResourcePreconditionNotMet, ResourceType: "LEDGER", ResourceName: name,
 			Message: "deletion protection is enabled; disable it with UpdateLedger first"}
 	case rec.State != StateActive:
-		return &ResourceInUseError{ResourceType: "LEDGER", ResourceName: name, Message: "the ledger is " + rec.State}
+		return &Error{Code: CodeResourceInUse, ResourceType: "LEDGER", ResourceName: name, Message: "the ledger is " + rec.State}
 	}
 	rec.State = StateDeleting
 	if err := db.writeLedger(ctx, rec); err != nil {

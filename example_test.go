@@ -48,7 +48,7 @@ func Example() {
 	// Prove the revision against the ledger's digest, as QLDB users do.
 	digest, _ := ledger.GetDigest(ctx)
 	history, _ := ledger.History(ctx, "Vehicle", id, time.Time{}, time.Time{})
-	revision, proof, _ := ledger.GetRevision(ctx, history[0].Address.String(), id, digest.TipAddress)
+	revision, proof, _ := ledger.GetRevision(ctx, history[0].Address, id, &digest.Tip)
 	fmt.Println("verified:", quill.VerifyRevision(revision, proof, digest.Digest) == nil)
 	// Output: verified: true
 }

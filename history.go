@@ -3,63 +3,124 @@ package quill
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"time"
 
+	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
-	"github.com/quilldb/quill/merkle"
 )
 
 // History returns the revisions of a table's documents (of one document if
 // documentID is not empty) whose txTime is in [start, end), deletions
 // included, ordered by document id and version. A zero end means no upper
-// bound. Dropped tables keep their history.
+// bound. Dropped tables keep their history. For long histories use
+// ScanHistory, which streams.
 func (l *Ledger) History(ctx context.Context, table, documentID string, start, end time.Time) ([]Document, error) {
+	var out []Document
+	err := l.ScanHistory(ctx, table, documentID, start, end, func(d Document) error {
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// historyBatch is how many history entries ScanHistory resolves at once:
+// each block they point to is read and verified once per batch.
+const historyBatch = 256
+
+// ScanHistory calls fn with each revision History would return, in the
+// same order, without holding the history in memory. fn runs without any
+// lock of the store held and may block; it must not keep the Document's
+// Data beyond the call if it modifies it.
+func (l *Ledger) ScanHistory(ctx context.Context, table, documentID string, start, end time.Time, fn func(Document) error) error {
 	if err := l.check(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := validateTableName(table); err != nil {
-		return nil, err
+		return err
 	}
 	if documentID != "" {
 		if err := validateDocumentID(documentID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	tableID, err := l.tableIDByName(ctx, table)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	strand := l.strand.ID()
-	lo := append(append(dataPrefix(strand, kindHistory), tableID...), documentID...)
-	var out []Document
+	lo := append(append(dataPrefix(l.strand.ID(), kindHistory), tableID...), documentID...)
+	pending := make([]historyEntry, 0, historyBatch)
 	err = l.db.j.Scan(ctx, lo, prefixEnd(lo), func(k, v []byte) error {
-		millis := int64(binary.BigEndian.Uint64(v[8:]))
-		t := time.UnixMilli(millis).UTC()
-		if t.Before(start) || (!end.IsZero() && !t.Before(end)) {
+		e := decodeHistoryEntry(k, v)
+		if e.txTime.Before(start) || (!end.IsZero() && !e.txTime.Before(end)) {
 			return nil
 		}
-		docID := string(k[len(k)-8-22 : len(k)-8])
-		seq := binary.BigEndian.Uint64(v)
-		rev, err := l.strand.Revision(ctx, seq, docID)
+		pending = append(pending, e)
+		if len(pending) < historyBatch {
+			return nil
+		}
+		err := l.resolveHistory(ctx, pending, fn)
+		pending = pending[:0]
+		return err
+	})
+	if err == nil {
+		err = l.resolveHistory(ctx, pending, fn)
+	}
+	return mapJournalErr(err)
+}
+
+// historyEntry is one history key: a document's version and the block that
+// holds it.
+type historyEntry struct {
+	docID   string
+	version int64
+	seq     uint64
+	txTime  time.Time
+}
+
+// decodeHistoryEntry reads a history key (... docID(22) version(8)) and
+// its value (seq(8) txTime millis(8)).
+func decodeHistoryEntry(k, v []byte) historyEntry {
+	return historyEntry{
+		docID:   string(k[len(k)-8-ion.IDLength : len(k)-8]),
+		version: int64(binary.BigEndian.Uint64(k[len(k)-8:])),
+		seq:     binary.BigEndian.Uint64(v),
+		txTime:  time.UnixMilli(int64(binary.BigEndian.Uint64(v[8:]))).UTC(),
+	}
+}
+
+// resolveHistory reads the revisions of entries, each block once, and
+// calls fn with them in the entries' order.
+func (l *Ledger) resolveHistory(ctx context.Context, entries []historyEntry, fn func(Document) error) error {
+	blocks := make(map[uint64]*journal.Block, len(entries))
+	for _, e := range entries {
+		if _, ok := blocks[e.seq]; ok {
+			continue
+		}
+		b, err := l.strand.Block(ctx, e.seq)
 		if err != nil {
 			return err
 		}
-		d := Document{ID: docID, Address: journal.Address{Strand: strand, SequenceNo: seq},
-			Version: int64(binary.BigEndian.Uint64(k[len(k)-8:])), TxTime: t}
-		h, _ := rev.Get("hash")
-		d.Hash = merkle.Hash(h.Bytes())
-		meta, _ := rev.Get("metadata")
-		txID, _ := meta.Get("txId")
-		d.TxID = txID.Text()
-		if data, ok := rev.Get("data"); ok {
-			d.Data = data
-		} else {
-			d.Deleted = true
+		blocks[e.seq] = b
+	}
+	for _, e := range entries {
+		rev, _, ok := blocks[e.seq].Revision(e.docID)
+		if !ok {
+			return &journal.CorruptionError{Strand: l.strand.ID(), SequenceNo: int64(e.seq),
+				Problem: fmt.Sprintf("the history points to a revision of %s that the block does not hold", e.docID)}
 		}
-		out = append(out, d)
-		return nil
-	})
-	return out, mapJournalErr(err)
+		if err := fn(documentOf(rev)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// documentOf is a revision as a Document.
+func documentOf(rev journal.Revision) Document {
+	return Document{ID: rev.Metadata.ID, Version: rev.Metadata.Version, Address: rev.Address,
+		Hash: rev.Hash, TxTime: rev.Metadata.TxTime, TxID: rev.Metadata.TxID,
+		Data: rev.Data, Deleted: rev.Deleted()}
 }
 
 // tableIDByName finds a table, active or dropped, by name (the active one
@@ -79,7 +140,7 @@ func (l *Ledger) tableIDByName(ctx context.Context, name string) (string, error)
 		}
 	}
 	if found == "" {
-		return "", &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: name, Message: "no table with this name in ledger " + l.name}
+		return "", &Error{Code: CodeResourceNotFound, ResourceType: "TABLE", ResourceName: name, Message: "no table with this name in ledger " + l.name}
 	}
 	return found, nil
 }

@@ -47,9 +47,9 @@ func (db *DB) Ledger(ctx context.Context, name string) (*Ledger, error) {
 	switch rec.State {
 	case StateActive:
 	case StateCreating:
-		return nil, &ResourcePreconditionNotMetError{ResourceType: "LEDGER", ResourceName: name, Message: "the ledger is CREATING"}
+		return nil, &Error{Code: CodeResourcePreconditionNotMet, ResourceType: "LEDGER", ResourceName: name, Message: "the ledger is CREATING"}
 	default:
-		return nil, &ResourceNotFoundError{ResourceType: "LEDGER", ResourceName: name, Message: "the ledger is " + rec.State}
+		return nil, &Error{Code: CodeResourceNotFound, ResourceType: "LEDGER", ResourceName: name, Message: "the ledger is " + rec.State}
 	}
 	strand, err := db.j.Strand(ctx, rec.Strand)
 	if err != nil {
@@ -71,7 +71,7 @@ func (l *Ledger) StrandID() string { return l.strand.ID() }
 
 func (l *Ledger) check() error {
 	if l.deleted.Load() {
-		return &ResourceNotFoundError{ResourceType: "LEDGER", ResourceName: l.name, Message: "the ledger was deleted"}
+		return &Error{Code: CodeResourceNotFound, ResourceType: "LEDGER", ResourceName: l.name, Message: "the ledger was deleted"}
 	}
 	return nil
 }
@@ -183,8 +183,8 @@ func (l *Ledger) attempt(ctx context.Context, fn func(tx *Tx) error, exclusive b
 type Digest struct {
 	// Digest is the 32-byte SHA-256 Merkle root of the journal up to the tip.
 	Digest merkle.Hash
-	// TipAddress is the last block the digest covers, as Ion text.
-	TipAddress string
+	// Tip is the last block the digest covers (DigestTipAddress).
+	Tip journal.Address
 }
 
 // GetDigest returns the digest of the ledger's journal at its tip.
@@ -196,88 +196,85 @@ func (l *Ledger) GetDigest(ctx context.Context) (Digest, error) {
 	if err != nil {
 		return Digest{}, mapJournalErr(err)
 	}
-	return Digest{Digest: d.Hash, TipAddress: d.TipAddress()}, nil
+	return Digest{Digest: d.Hash, Tip: journal.Address{Strand: d.Strand, SequenceNo: d.SequenceNo}}, nil
 }
 
-// parseAddress parses a BlockAddress or DigestTipAddress of this ledger.
-func (l *Ledger) parseAddress(param, text string) (journal.Address, error) {
-	a, err := journal.ParseAddress(text)
-	if err != nil {
-		return a, invalidParam(param, "%v", err)
+// checkAddresses checks a block address and an optional digest tip against
+// the ledger's strand and its durable tip, naming the parameter at fault as
+// QLDB does (BlockAddress, DigestTipAddress).
+func (l *Ledger) checkAddresses(block journal.Address, tip *journal.Address) error {
+	size := l.strand.Size() // only grows: what is below it now stays readable
+	check := func(param string, a journal.Address) error {
+		switch {
+		case a.Strand != l.strand.ID():
+			return invalidParam(param, "strandId %q is not the strand %s of ledger %s", a.Strand, l.strand.ID(), l.name)
+		case a.SequenceNo >= size:
+			return invalidParam(param, "sequenceNo %d is past the ledger's last block %d", a.SequenceNo, int64(size)-1)
+		}
+		return nil
 	}
-	if a.Strand != l.strand.ID() {
-		return a, invalidParam(param, "strandId %s is not the strand of ledger %s", a.Strand, l.name)
+	if err := check("BlockAddress", block); err != nil {
+		return err
 	}
-	return a, nil
+	if tip == nil {
+		return nil
+	}
+	if err := check("DigestTipAddress", *tip); err != nil {
+		return err
+	}
+	if block.SequenceNo > tip.SequenceNo {
+		return invalidParam("BlockAddress", "sequenceNo %d is after the digest tip %d", block.SequenceNo, tip.SequenceNo)
+	}
+	return nil
 }
 
-// mapReadErr turns journal errors about addresses into InvalidParameter.
-func mapReadErr(param string, err error) error {
-	switch {
-	case errors.Is(err, journal.ErrBlockNotFound), errors.Is(err, journal.ErrInvalidAddress),
-		errors.Is(err, journal.ErrDocumentNotFound):
-		return invalidParam(param, "%v", err)
-	}
-	return mapJournalErr(err)
-}
-
-// GetBlock returns a block as Ion text and, when a digest tip is given, the
-// proof (Ion text) that the block is in the digest at that tip.
-func (l *Ledger) GetBlock(ctx context.Context, blockAddress, digestTipAddress string) (block, proof string, err error) {
+// GetBlock returns a block and, when a digest tip is given, the proof that
+// the block is in the digest at that tip (the hashes that fold the block's
+// hash into it, as QLDB's GetBlock returns them).
+func (l *Ledger) GetBlock(ctx context.Context, address journal.Address, tip *journal.Address) (*journal.Block, []merkle.Hash, error) {
 	if err := l.check(); err != nil {
-		return "", "", err
+		return nil, nil, err
 	}
-	addr, err := l.parseAddress("BlockAddress", blockAddress)
+	if err := l.checkAddresses(address, tip); err != nil {
+		return nil, nil, err
+	}
+	b, err := l.strand.Block(ctx, address.SequenceNo)
+	if err != nil || tip == nil {
+		return b, nil, mapJournalErr(err)
+	}
+	p, err := l.strand.BlockProof(ctx, address.SequenceNo, tip.SequenceNo)
 	if err != nil {
-		return "", "", err
+		return nil, nil, mapJournalErr(err)
 	}
-	b, err := l.strand.Block(ctx, addr.SequenceNo)
-	if err != nil {
-		return "", "", mapReadErr("BlockAddress", err)
-	}
-	if digestTipAddress == "" {
-		return b.IonText(), "", nil
-	}
-	tip, err := l.parseAddress("DigestTipAddress", digestTipAddress)
-	if err != nil {
-		return "", "", err
-	}
-	p, err := l.strand.BlockProof(ctx, addr.SequenceNo, tip.SequenceNo)
-	if err != nil {
-		return "", "", mapReadErr("DigestTipAddress", err)
-	}
-	return b.IonText(), journal.ProofText(p), nil
+	return b, p, nil
 }
 
-// GetRevision returns a document revision as Ion text and, when a digest tip
-// is given, the proof that it is in the digest at that tip.
-func (l *Ledger) GetRevision(ctx context.Context, blockAddress, documentID, digestTipAddress string) (revision, proof string, err error) {
+// GetRevision returns a document's revision in a block and, when a digest
+// tip is given, the proof that it is in the digest at that tip.
+func (l *Ledger) GetRevision(ctx context.Context, address journal.Address, documentID string, tip *journal.Address) (journal.Revision, []merkle.Hash, error) {
 	if err := l.check(); err != nil {
-		return "", "", err
+		return journal.Revision{}, nil, err
 	}
-	addr, err := l.parseAddress("BlockAddress", blockAddress)
-	if err != nil {
-		return "", "", err
+	if err := l.checkAddresses(address, tip); err != nil {
+		return journal.Revision{}, nil, err
 	}
 	if err := validateDocumentID(documentID); err != nil {
-		return "", "", err
+		return journal.Revision{}, nil, err
 	}
-	if digestTipAddress == "" {
-		rev, err := l.strand.Revision(ctx, addr.SequenceNo, documentID)
-		if err != nil {
-			return "", "", mapReadErr("DocumentId", err)
-		}
-		return rev.String(), "", nil
+	var (
+		rev   journal.Revision
+		proof []merkle.Hash
+		err   error
+	)
+	if tip == nil {
+		rev, err = l.strand.Revision(ctx, address.SequenceNo, documentID)
+	} else {
+		rev, proof, err = l.strand.RevisionProof(ctx, address.SequenceNo, documentID, tip.SequenceNo)
 	}
-	tip, err := l.parseAddress("DigestTipAddress", digestTipAddress)
-	if err != nil {
-		return "", "", err
+	if errors.Is(err, journal.ErrDocumentNotFound) {
+		return rev, nil, invalidParam("DocumentId", "%v", err)
 	}
-	rev, p, err := l.strand.RevisionProof(ctx, addr.SequenceNo, documentID, tip.SequenceNo)
-	if err != nil {
-		return "", "", mapReadErr("DigestTipAddress", err)
-	}
-	return rev.String(), journal.ProofText(p), nil
+	return rev, proof, mapJournalErr(err)
 }
 
 // Check re-verifies the ledger's whole journal (see journal.Strand.Check).
@@ -289,31 +286,24 @@ func (l *Ledger) Check(ctx context.Context) (journal.CheckReport, error) {
 }
 
 // VerifyRevision checks, as QLDB's official samples do, that a revision
-// returned by GetRevision (Ion text) is in the ledger whose digest is
-// given: its hash must be the hash of its content, and folding it with the
-// proof must give the digest.
-func VerifyRevision(revisionIonText, proofIonText string, digest merkle.Hash) error {
-	rev, err := parseIonText("Revision", revisionIonText)
-	if err != nil {
-		return err
-	}
-	proof, err := verify.ParseProof([]byte(proofIonText))
-	if err != nil {
-		return invalidParam("Proof", "%v", err)
-	}
-	return verify.RevisionAgainstDigest(rev, proof, digest[:])
+// returned by GetRevision is in the ledger whose digest is given: its hash
+// must be the hash of its content, and folding it with the proof must give
+// the digest.
+func VerifyRevision(rev journal.Revision, proof []merkle.Hash, digest merkle.Hash) error {
+	return verify.RevisionAgainstDigest(rev.Ion(), proofBytes(proof), digest[:])
 }
 
 // VerifyBlock checks a block returned by GetBlock against a digest: its
 // internal hashes, and its proof.
-func VerifyBlock(blockIonText, proofIonText string, digest merkle.Hash) error {
-	b, err := parseIonText("Block", blockIonText)
-	if err != nil {
-		return err
+func VerifyBlock(b *journal.Block, proof []merkle.Hash, digest merkle.Hash) error {
+	return verify.BlockAgainstDigest(b.Ion(), proofBytes(proof), digest[:])
+}
+
+// proofBytes is a proof in the form the verify package takes.
+func proofBytes(proof []merkle.Hash) [][]byte {
+	out := make([][]byte, len(proof))
+	for i := range proof {
+		out[i] = proof[i][:]
 	}
-	proof, err := verify.ParseProof([]byte(proofIonText))
-	if err != nil {
-		return invalidParam("Proof", "%v", err)
-	}
-	return verify.BlockAgainstDigest(b, proof, digest[:])
+	return out
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/verify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,16 +55,16 @@ func TestLedgerLifecycle(t *testing.T) {
 	require.Equal(t, AWSOwnedKMSKey, d.KmsKeyARN)
 
 	_, err = db.CreateLedger(ctx, &CreateLedgerInput{Name: "vehicle-registration", PermissionsMode: PermissionsAllowAll})
-	var exists *ResourceAlreadyExistsError
-	require.ErrorAs(t, err, &exists)
+	var exists *Error
+	requireCode(t, err, CodeResourceAlreadyExists, &exists)
 
 	got, err := db.DescribeLedger(ctx, "vehicle-registration")
 	require.NoError(t, err)
 	require.Equal(t, d, got)
 
 	// Deletion protection refuses, UpdateLedger lifts it.
-	var precondition *ResourcePreconditionNotMetError
-	require.ErrorAs(t, db.DeleteLedger(ctx, "vehicle-registration"), &precondition)
+	var precondition *Error
+	requireCode(t, db.DeleteLedger(ctx, "vehicle-registration"), CodeResourcePreconditionNotMet, &precondition)
 	kms := "arn:aws:kms:eu-west-1:123456789012:key/abc"
 	up, err := db.UpdateLedger(ctx, "vehicle-registration", &UpdateLedgerInput{DeletionProtection: noProtection(), KmsKey: &kms})
 	require.NoError(t, err)
@@ -76,12 +78,12 @@ func TestLedgerLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("Vehicle"); return err }))
 	require.NoError(t, db.DeleteLedger(ctx, "vehicle-registration"))
-	var notFound *ResourceNotFoundError
+	var notFound *Error
 	_, err = db.DescribeLedger(ctx, "vehicle-registration")
-	require.ErrorAs(t, err, &notFound)
-	require.ErrorAs(t, l.Execute(ctx, func(*Tx) error { return nil }), &notFound, "the handle of a deleted ledger")
+	requireCode(t, err, CodeResourceNotFound, &notFound)
+	requireCode(t, l.Execute(ctx, func(*Tx) error { return nil }), CodeResourceNotFound, &notFound, "the handle of a deleted ledger")
 	_, err = db.Ledger(ctx, "vehicle-registration")
-	require.ErrorAs(t, err, &notFound)
+	requireCode(t, err, CodeResourceNotFound, &notFound)
 
 	// The name can be used again, for a new, empty ledger.
 	l2 := newLedger(t, db, "vehicle-registration")
@@ -97,8 +99,8 @@ func TestLedgerNameAndParameterRules(t *testing.T) {
 	db := openDB(t, nil)
 	for _, name := range []string{"", "123", "-a", "a-", "a--b", "a_b", "abcdefghijklmnopqrstuvwxyz1234567"} {
 		_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: name, PermissionsMode: PermissionsAllowAll})
-		var invalid *InvalidParameterError
-		require.ErrorAs(t, err, &invalid, "name %q", name)
+		var invalid *Error
+		requireCode(t, err, CodeInvalidParameter, &invalid, "name %q", name)
 		require.Equal(t, "Name", invalid.Parameter)
 	}
 	for _, name := range []string{"a", "a-1", "A1b2", "abcdefghijklmnopqrstuvwxyz123456"} {
@@ -106,15 +108,15 @@ func TestLedgerNameAndParameterRules(t *testing.T) {
 		require.NoError(t, err, name)
 	}
 	_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: "x", PermissionsMode: "OPEN"})
-	var invalid *InvalidParameterError
-	require.ErrorAs(t, err, &invalid)
+	var invalid *Error
+	requireCode(t, err, CodeInvalidParameter, &invalid)
 	require.Equal(t, "PermissionsMode", invalid.Parameter)
 	// Four ledgers exist; the default quota is five.
 	_, err = db.CreateLedger(ctx, &CreateLedgerInput{Name: "fifth", PermissionsMode: PermissionsAllowAll})
 	require.NoError(t, err)
 	_, err = db.CreateLedger(ctx, &CreateLedgerInput{Name: "sixth", PermissionsMode: PermissionsAllowAll})
-	var limit *LimitExceededError
-	require.ErrorAs(t, err, &limit)
+	var limit *Error
+	requireCode(t, err, CodeLimitExceeded, &limit)
 }
 
 func TestListLedgersPages(t *testing.T) {
@@ -143,11 +145,11 @@ func TestListLedgersPages(t *testing.T) {
 	require.Equal(t, "ledger-000", names[0])
 	require.Equal(t, "ledger-229", names[229])
 	_, _, err := db.ListLedgers(ctx, 101, "")
-	var invalid *InvalidParameterError
-	require.ErrorAs(t, err, &invalid)
+	var invalid *Error
+	requireCode(t, err, CodeInvalidParameter, &invalid)
 	require.Equal(t, "MaxResults", invalid.Parameter)
 	_, _, err = db.ListLedgers(ctx, 10, "not-a-token")
-	require.ErrorAs(t, err, &invalid)
+	requireCode(t, err, CodeInvalidParameter, &invalid)
 	require.Equal(t, "NextToken", invalid.Parameter)
 }
 
@@ -169,13 +171,13 @@ func TestTags(t *testing.T) {
 	for i := range 50 {
 		many[fmt.Sprintf("k%d", i)] = "v"
 	}
-	var invalid *InvalidParameterError
-	require.ErrorAs(t, db.TagResource(ctx, arn, many), &invalid, "51 tags")
-	require.ErrorAs(t, db.TagResource(ctx, arn, map[string]string{"aws:x": "1"}), &invalid)
-	var notFound *ResourceNotFoundError
-	require.ErrorAs(t, db.TagResource(ctx, db.ARN("other"), map[string]string{"a": "1"}), &notFound)
-	require.ErrorAs(t, db.TagResource(ctx, "arn:aws:qldb:us-east-1:999999999999:ledger/tagged", map[string]string{"a": "1"}), &notFound)
-	require.ErrorAs(t, db.TagResource(ctx, "not an arn at all, clearly", map[string]string{"a": "1"}), &invalid)
+	var invalid *Error
+	requireCode(t, db.TagResource(ctx, arn, many), CodeInvalidParameter, &invalid, "51 tags")
+	requireCode(t, db.TagResource(ctx, arn, map[string]string{"aws:x": "1"}), CodeInvalidParameter, &invalid)
+	var notFound *Error
+	requireCode(t, db.TagResource(ctx, db.ARN("other"), map[string]string{"a": "1"}), CodeResourceNotFound, &notFound)
+	requireCode(t, db.TagResource(ctx, "arn:aws:qldb:us-east-1:999999999999:ledger/tagged", map[string]string{"a": "1"}), CodeResourceNotFound, &notFound)
+	requireCode(t, db.TagResource(ctx, "not an arn at all, clearly", map[string]string{"a": "1"}), CodeInvalidParameter, &invalid)
 }
 
 type vehicleDoc struct {
@@ -263,9 +265,9 @@ func TestDocumentsTablesAndIndexes(t *testing.T) {
 		}
 		return tx.DropTable("Vehicle")
 	}))
-	var notFound *ResourceNotFoundError
+	var notFound *Error
 	err := l.Execute(ctx, func(tx *Tx) error { _, err := tx.Scan("Vehicle"); return err })
-	require.ErrorAs(t, err, &notFound)
+	requireCode(t, err, CodeResourceNotFound, &notFound)
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.UndropTable(tableID) }))
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
 		all, err := tx.Scan("Vehicle")
@@ -320,11 +322,11 @@ func TestFailedTransactionsWriteNothing(t *testing.T) {
 		require.Empty(t, all)
 		return err
 	}))
-	var invalid *InvalidParameterError
-	require.ErrorAs(t, l.Execute(ctx, cases["document too large"]), &invalid)
+	var invalid *Error
+	requireCode(t, l.Execute(ctx, cases["document too large"]), CodeInvalidParameter, &invalid)
 	require.Equal(t, "Document", invalid.Parameter)
-	var limit *LimitExceededError
-	require.ErrorAs(t, l.Execute(ctx, cases["too many documents"]), &limit)
+	var limit *Error
+	requireCode(t, l.Execute(ctx, cases["too many documents"]), CodeLimitExceeded, &limit)
 }
 
 func TestTableLimits(t *testing.T) {
@@ -335,14 +337,14 @@ func TestTableLimits(t *testing.T) {
 	}
 	require.NoError(t, create("A"))
 	require.NoError(t, create("B"))
-	var limit *LimitExceededError
-	require.ErrorAs(t, create("C"), &limit, "two active tables")
+	var limit *Error
+	requireCode(t, create("C"), CodeLimitExceeded, &limit, "two active tables")
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.DropTable("A") }))
 	require.NoError(t, create("C"))
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.DropTable("C") }))
-	require.ErrorAs(t, create("D"), &limit, "three tables in all")
-	var exists *ResourceAlreadyExistsError
-	require.ErrorAs(t, create("B"), &exists)
+	requireCode(t, create("D"), CodeLimitExceeded, &limit, "three tables in all")
+	var exists *Error
+	requireCode(t, create("B"), CodeResourceAlreadyExists, &exists)
 }
 
 // TestOCCConflictsAndRetries: a transaction whose read changes before it
@@ -513,26 +515,33 @@ func TestHistoryAndVerification(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, window, 2, "versions 1 and 2")
 
-	// Every revision verifies against the digest, through the API's Ion text.
+	// Every revision verifies against the digest, typed and through its
+	// Ion text as a client gets it.
 	digest, err := l.GetDigest(ctx)
 	require.NoError(t, err)
 	for _, d := range hist {
-		rev, proof, err := l.GetRevision(ctx, d.Address.String(), d.ID, digest.TipAddress)
+		rev, proof, err := l.GetRevision(ctx, d.Address, d.ID, &digest.Tip)
 		require.NoError(t, err)
+		require.Equal(t, d.Hash, rev.Hash)
 		require.NoError(t, VerifyRevision(rev, proof, digest.Digest))
-		block, bproof, err := l.GetBlock(ctx, d.Address.String(), digest.TipAddress)
+		parsed, err := ion.ParseText(rev.IonText())
+		require.NoError(t, err)
+		parsedProof, err := verify.ParseProof([]byte(journal.ProofText(proof)))
+		require.NoError(t, err)
+		require.NoError(t, verify.RevisionAgainstDigest(parsed, parsedProof, digest.Digest[:]))
+		block, bproof, err := l.GetBlock(ctx, d.Address, &digest.Tip)
 		require.NoError(t, err)
 		require.NoError(t, VerifyBlock(block, bproof, digest.Digest))
 		tampered := digest.Digest
 		tampered[0] ^= 1
 		require.Error(t, VerifyRevision(rev, proof, tampered))
+		require.Error(t, VerifyBlock(block, bproof, tampered))
 	}
 	// The block records the statements.
-	block, _, err := l.GetBlock(ctx, hist[1].Address.String(), "")
+	block, _, err := l.GetBlock(ctx, hist[1].Address, nil)
 	require.NoError(t, err)
-	require.Contains(t, block, `statement:"UPDATE Person AS d BY d_id SET d = ? WHERE d_id = ?"`)
-	bv, err := ion.ParseText(block)
-	require.NoError(t, err)
+	require.Contains(t, block.IonText(), `statement:"UPDATE Person AS d BY d_id SET d = ? WHERE d_id = ?"`)
+	bv := block.Ion()
 	info, _ := bv.Get("transactionInfo")
 	docs, _ := info.Get("documents")
 	entry, ok := docs.Get(id)
@@ -540,15 +549,30 @@ func TestHistoryAndVerification(t *testing.T) {
 	tableName, _ := entry.Get("tableName")
 	require.Equal(t, "Person", tableName.Text())
 
-	var invalid *InvalidParameterError
-	_, _, err = l.GetBlock(ctx, `{strandId:"`+l.StrandID()+`",sequenceNo:999}`, "")
-	require.ErrorAs(t, err, &invalid)
+	var invalid *Error
+	past := journal.Address{Strand: l.StrandID(), SequenceNo: 999}
+	_, _, err = l.GetBlock(ctx, past, nil)
+	requireCode(t, err, CodeInvalidParameter, &invalid)
 	require.Equal(t, "BlockAddress", invalid.Parameter)
-	_, _, err = l.GetRevision(ctx, hist[0].Address.String(), id, `{strandId:"`+l.StrandID()+`",sequenceNo:0}`)
-	require.ErrorAs(t, err, &invalid)
+	// Past the tip without a digest tip is still the block address's fault
+	// (it used to name DocumentId).
+	_, _, err = l.GetRevision(ctx, past, id, nil)
+	requireCode(t, err, CodeInvalidParameter, &invalid)
+	require.Equal(t, "BlockAddress", invalid.Parameter)
+	_, _, err = l.GetRevision(ctx, hist[0].Address, ion.NewID(), nil)
+	requireCode(t, err, CodeInvalidParameter, &invalid)
+	require.Equal(t, "DocumentId", invalid.Parameter)
+	_, _, err = l.GetRevision(ctx, hist[0].Address, id, &journal.Address{Strand: l.StrandID(), SequenceNo: 0})
+	requireCode(t, err, CodeInvalidParameter, &invalid)
+	require.Equal(t, "BlockAddress", invalid.Parameter, "the block is after the digest tip")
+	_, _, err = l.GetRevision(ctx, hist[0].Address, id, &past)
+	requireCode(t, err, CodeInvalidParameter, &invalid)
 	require.Equal(t, "DigestTipAddress", invalid.Parameter)
-	_, _, err = l.GetBlock(ctx, `{strandId:"`+ion.NewID()+`",sequenceNo:1}`, "")
-	require.ErrorAs(t, err, &invalid)
+	_, _, err = l.GetBlock(ctx, journal.Address{Strand: ion.NewID(), SequenceNo: 1}, nil)
+	requireCode(t, err, CodeInvalidParameter, &invalid)
+	require.Equal(t, "BlockAddress", invalid.Parameter)
+	require.ErrorIs(t, err, ErrInvalidParameter)
+	require.NotErrorIs(t, err, ErrResourceNotFound)
 }
 
 func TestReopenKeepsLedgers(t *testing.T) {
@@ -607,8 +631,8 @@ func TestTransactionTimeoutAndStatementLimit(t *testing.T) {
 
 	long := "Table_" + strings.Repeat("x", 30)
 	err = l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable(long); return err })
-	var invalid *InvalidParameterError
-	require.ErrorAs(t, err, &invalid)
+	var invalid *Error
+	requireCode(t, err, CodeInvalidParameter, &invalid)
 	require.Equal(t, "Statement", invalid.Parameter)
 }
 
@@ -628,7 +652,7 @@ func TestExecuteReceipt(t *testing.T) {
 	require.True(t, rec.Written)
 	require.Equal(t, 1, rec.Attempts)
 	require.Equal(t, l.StrandID(), rec.Block.Strand)
-	_, proof, err := l.GetRevision(ctx, rec.Block.String(), id, "")
+	_, proof, err := l.GetRevision(ctx, rec.Block, id, nil)
 	require.NoError(t, err)
 	require.Empty(t, proof)
 	ro, err := l.ExecuteReceipt(ctx, func(tx *Tx) error { _, _, err := tx.Get("T", id); return err })
@@ -685,7 +709,7 @@ func TestCatalogChanges(t *testing.T) {
 					_, err := tx.Insert("Vehicle", []byte(`{VIN:"3HGGK5G53FM761765"}`))
 					return err
 				})
-				var nf *ResourceNotFoundError
+				var nf *Error
 				if errors.As(err, &nf) {
 					return
 				}
@@ -709,8 +733,8 @@ func TestCatalogChanges(t *testing.T) {
 		require.Less(t, seq, drop.Block.SequenceNo, "an insert committed after the drop")
 	}
 	err = l.Execute(ctx, func(tx *Tx) error { _, err := tx.Insert("Vehicle", []byte(`{}`)); return err })
-	var nf *ResourceNotFoundError
-	require.ErrorAs(t, err, &nf)
+	var nf *Error
+	requireCode(t, err, CodeResourceNotFound, &nf)
 	tables := []TableInfo{}
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) (err error) { tables, err = tx.Tables(); return err }))
 	require.Len(t, tables, 2)
@@ -746,4 +770,11 @@ func TestInsertKeepsItsOwnCopyOfIonBinary(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, docs, 1)
 	require.True(t, ion.Equal(first, docs[0].Data))
+}
+
+// requireCode requires err to be an *Error of code and sets *target to it.
+func requireCode(t testing.TB, err error, code ErrorCode, target **Error, msgAndArgs ...any) {
+	t.Helper()
+	require.ErrorAs(t, err, target, msgAndArgs...)
+	require.Equal(t, code, (*target).Code, msgAndArgs...)
 }

@@ -50,7 +50,7 @@ func (db *DB) ledgerNameFromARN(arn string) (string, error) {
 	}
 	name, ok := strings.CutPrefix(arn, prefix)
 	if !ok || strings.Contains(name, "/") {
-		return "", &ResourceNotFoundError{ResourceType: "LEDGER", ResourceName: arn,
+		return "", &Error{Code: CodeResourceNotFound, ResourceType: "LEDGER", ResourceName: arn,
 			Message: "no such resource in region " + db.opts.Region + " and account " + db.opts.Account}
 	}
 	if err := ValidateLedgerName("ResourceArn", name); err != nil {

@@ -233,7 +233,7 @@ func (tx *Tx) table(name string) (*tableRecord, error) {
 }
 
 func (tx *Tx) noTable(name string) error {
-	return &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: name,
+	return &Error{Code: CodeResourceNotFound, ResourceType: "TABLE", ResourceName: name,
 		Message: "no active table with this name in ledger " + tx.l.name}
 }
 
@@ -251,7 +251,7 @@ func (tx *Tx) tableByID(id string) (*tableRecord, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, &ResourceNotFoundError{ResourceType: "TABLE", ResourceName: id, Message: "no table with this id"}
+		return nil, &Error{Code: CodeResourceNotFound, ResourceType: "TABLE", ResourceName: id, Message: "no table with this id"}
 	}
 	return decodeTable(raw)
 }
@@ -316,9 +316,9 @@ func (tx *Tx) checkTableLimits(recs []*tableRecord, activating bool) error {
 	o := &tx.l.db.opts
 	switch {
 	case active >= o.MaxActiveTables:
-		return &LimitExceededError{ResourceType: "TABLE", Message: fmt.Sprintf("at most %d active tables per ledger", o.MaxActiveTables)}
+		return &Error{Code: CodeLimitExceeded, ResourceType: "TABLE", Message: fmt.Sprintf("at most %d active tables per ledger", o.MaxActiveTables)}
 	case !activating && len(recs) >= o.MaxTables:
-		return &LimitExceededError{ResourceType: "TABLE", Message: fmt.Sprintf("at most %d tables per ledger, dropped ones included", o.MaxTables)}
+		return &Error{Code: CodeLimitExceeded, ResourceType: "TABLE", Message: fmt.Sprintf("at most %d tables per ledger, dropped ones included", o.MaxTables)}
 	}
 	return nil
 }
@@ -334,7 +334,7 @@ func (tx *Tx) CreateTable(name string) (string, error) {
 	if _, ok, err := tx.get(tableNameKey(tx.strand, name)); err != nil {
 		return "", err
 	} else if ok {
-		return "", &ResourceAlreadyExistsError{ResourceType: "TABLE", ResourceName: name, Message: "an active table has this name"}
+		return "", &Error{Code: CodeResourceAlreadyExists, ResourceType: "TABLE", ResourceName: name, Message: "an active table has this name"}
 	}
 	recs, err := tx.tables()
 	if err != nil {
@@ -386,12 +386,12 @@ func (tx *Tx) UndropTable(tableID string) error {
 		return err
 	}
 	if t.Status == TableActive {
-		return &ResourceInUseError{ResourceType: "TABLE", ResourceName: t.Name, Message: "the table is active"}
+		return &Error{Code: CodeResourceInUse, ResourceType: "TABLE", ResourceName: t.Name, Message: "the table is active"}
 	}
 	if _, ok, err := tx.get(tableNameKey(tx.strand, t.Name)); err != nil {
 		return err
 	} else if ok {
-		return &ResourceAlreadyExistsError{ResourceType: "TABLE", ResourceName: t.Name, Message: "another active table has this name"}
+		return &Error{Code: CodeResourceAlreadyExists, ResourceType: "TABLE", ResourceName: t.Name, Message: "another active table has this name"}
 	}
 	recs, err := tx.tables()
 	if err != nil {
@@ -424,10 +424,10 @@ func (tx *Tx) CreateIndex(table, field string) error {
 		return err
 	}
 	if slices.Contains(t.Indexes, field) {
-		return &ResourceAlreadyExistsError{ResourceType: "INDEX", ResourceName: table + "." + field, Message: "the field is indexed"}
+		return &Error{Code: CodeResourceAlreadyExists, ResourceType: "INDEX", ResourceName: table + "." + field, Message: "the field is indexed"}
 	}
 	if len(t.Indexes) >= tx.l.db.opts.MaxIndexesPerTable {
-		return &LimitExceededError{ResourceType: "INDEX", Message: fmt.Sprintf("at most %d indexes per table", tx.l.db.opts.MaxIndexesPerTable)}
+		return &Error{Code: CodeLimitExceeded, ResourceType: "INDEX", Message: fmt.Sprintf("at most %d indexes per table", tx.l.db.opts.MaxIndexesPerTable)}
 	}
 	if _, err := tx.addStatement(fmt.Sprintf("CREATE INDEX ON %s (%s)", table, field)); err != nil {
 		return err
@@ -532,7 +532,7 @@ func (tx *Tx) change(table, id string, doc any, deleted bool) error {
 		return err
 	}
 	if cur == nil {
-		return &ResourceNotFoundError{ResourceType: "DOCUMENT", ResourceName: id, Message: "not in table " + table}
+		return &Error{Code: CodeResourceNotFound, ResourceType: "DOCUMENT", ResourceName: id, Message: "not in table " + table}
 	}
 	var data document
 	text := fmt.Sprintf("DELETE FROM %s AS d BY d_id WHERE d_id = ?", table)
@@ -579,7 +579,7 @@ func (tx *Tx) document(doc any) (document, error) {
 func (tx *Tx) write(t *tableRecord, id string, base *Document, data document, deleted bool) error {
 	prev, existed := tx.pending[id]
 	if !existed && len(tx.pending) >= tx.l.db.opts.MaxDocumentsPerTransaction {
-		return &LimitExceededError{ResourceType: "DOCUMENT",
+		return &Error{Code: CodeLimitExceeded, ResourceType: "DOCUMENT",
 			Message: fmt.Sprintf("at most %d documents per transaction", tx.l.db.opts.MaxDocumentsPerTransaction)}
 	}
 	// Index entries: remove those of the state being replaced, add the new.
@@ -604,7 +604,7 @@ func (tx *Tx) write(t *tableRecord, id string, base *Document, data document, de
 	}
 	tx.size += len(data.bin)
 	if tx.size > tx.l.db.opts.MaxTransactionSize {
-		return &LimitExceededError{ResourceType: "TRANSACTION",
+		return &Error{Code: CodeLimitExceeded, ResourceType: "TRANSACTION",
 			Message: fmt.Sprintf("the transaction writes %d bytes, the limit is %d", tx.size, tx.l.db.opts.MaxTransactionSize)}
 	}
 	tx.pending[id] = &pendingDoc{table: t, base: base, data: data, deleted: deleted}
@@ -763,14 +763,14 @@ func (tx *Tx) commit() (Receipt, error) {
 	if len(tx.reads) > 0 {
 		jtx.Validate = tx.validate // a blind write, an insert say, has nothing to validate
 	}
-	jtx.Revisions = make([]journal.Revision, 0, len(tx.order))
+	jtx.Revisions = make([]journal.RevisionInput, 0, len(tx.order))
 	for _, id := range tx.order {
 		p := tx.pending[id]
 		version := int64(0)
 		if p.base != nil {
 			version = p.base.Version + 1
 		}
-		r := journal.Revision{DocumentID: id, Version: version, Deleted: p.deleted}
+		r := journal.RevisionInput{DocumentID: id, Version: version, Deleted: p.deleted}
 		if !p.deleted {
 			r.Data, r.DataHash = p.data.value, &p.data.hash
 		}
@@ -794,7 +794,7 @@ func (tx *Tx) commit() (Receipt, error) {
 	case errors.Is(err, journal.ErrInvalidTransaction):
 		return rec, invalidParam("Transaction", "%v", err)
 	case errors.Is(err, journal.ErrStrandNotFound):
-		return rec, &ResourceNotFoundError{ResourceType: "LEDGER", ResourceName: tx.l.name, Message: "the ledger was deleted"}
+		return rec, &Error{Code: CodeResourceNotFound, ResourceType: "LEDGER", ResourceName: tx.l.name, Message: "the ledger was deleted"}
 	case err != nil:
 		return rec, mapJournalErr(err)
 	}

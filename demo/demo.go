@@ -13,6 +13,7 @@ import (
 
 	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
 )
 
 // LedgerName is the demo ledger's name, as in QLDB's tutorial.
@@ -52,10 +53,9 @@ func Run(ctx context.Context, db *quill.DB, out io.Writer) error {
 	p.title("Quill demo: the vehicle registration ledger of QLDB's tutorial")
 
 	d, err := db.CreateLedger(ctx, &quill.CreateLedgerInput{Name: LedgerName, PermissionsMode: quill.PermissionsStandard})
-	var exists *quill.ResourceAlreadyExistsError
 	fresh := err == nil
 	switch {
-	case errors.As(err, &exists):
+	case errors.Is(err, quill.ErrResourceAlreadyExists):
 		if d, err = db.DescribeLedger(ctx, LedgerName); err != nil {
 			return err
 		}
@@ -107,24 +107,27 @@ func Run(ctx context.Context, db *quill.DB, out io.Writer) error {
 		return err
 	}
 	p.step("Digest of the journal: %s", digest.Digest)
-	p.detail("covers every block up to %s", digest.TipAddress)
+	p.detail("covers every block up to %s", digest.Tip)
 
 	hist, err := l.History(ctx, "VehicleRegistration", regID, time.Time{}, time.Time{})
 	if err != nil {
 		return err
 	}
 	last := hist[len(hist)-1]
-	rev, proof, err := l.GetRevision(ctx, last.Address.String(), regID, digest.TipAddress)
+	rev, proof, err := l.GetRevision(ctx, last.Address, regID, &digest.Tip)
 	if err != nil {
 		return err
 	}
 	p.step("Fetched revision %d of registration %s from block %s", last.Version, regID, last.Address)
-	p.detail("with a proof of %d hashes (GetRevision)", strings.Count(proof, "{{"))
+	p.detail("with a proof of %d hashes (GetRevision)", len(proof))
 	if err := quill.VerifyRevision(rev, proof, digest.Digest); err != nil {
 		return fmt.Errorf("verification failed: %w", err)
 	}
 	p.detail("verified: the revision's hash folded with the proof gives the digest")
-	tampered := strings.Replace(rev, newOwner, "FORGED00000", 1)
+	tampered, err := tamperedCopy(rev, newOwner, "FORGED00000")
+	if err != nil {
+		return err
+	}
 	if quill.VerifyRevision(tampered, proof, digest.Digest) != nil {
 		p.detail("and a copy with the owner changed does not verify")
 	}
@@ -277,4 +280,15 @@ func (p *printer) step(format string, args ...any) {
 
 func (p *printer) detail(format string, args ...any) {
 	p.printf("   %s\n", fmt.Sprintf(format, args...))
+}
+
+// tamperedCopy is rev with the first occurrence of old in its data replaced
+// by new, as a forger would edit an exported revision.
+func tamperedCopy(rev journal.Revision, old, new string) (journal.Revision, error) {
+	data, err := ion.ParseText(strings.Replace(rev.Data.String(), old, new, 1))
+	if err != nil {
+		return rev, err
+	}
+	rev.Data = data
+	return rev, nil
 }

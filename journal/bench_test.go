@@ -52,7 +52,7 @@ func BenchmarkCommit(b *testing.B) {
 								return
 							}
 							tx := *txs[i%int64(len(txs))]
-							tx.Revisions = []Revision{{DocumentID: ion.NewID(), Data: tx.Revisions[0].Data}}
+							tx.Revisions = []RevisionInput{{DocumentID: ion.NewID(), Data: tx.Revisions[0].Data}}
 							if _, err := s.Commit(ctx, &tx); err != nil {
 								b.Error(err)
 								return
@@ -111,11 +111,10 @@ func BenchmarkProof(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		meta, _ := blk.Revisions[0].Get("metadata")
-		id, _ := meta.Get("id")
+		id := blk.Revisions[0].Metadata.ID
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := s.RevisionProof(ctx, tip/2, id.Text(), tip); err != nil {
+			if _, _, err := s.RevisionProof(ctx, tip/2, id, tip); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -25,7 +25,7 @@ type Transaction struct {
 	// Redaction is the block's redactionInfo, or the zero Value for none.
 	Redaction ion.Value
 	// Revisions are the document revisions the transaction writes.
-	Revisions []Revision
+	Revisions []RevisionInput
 	// Writes are the caller's own key/value changes (indexes, views), made
 	// in the same batch as the block. Keys must not start with 0x01.
 	Writes []Write
@@ -46,8 +46,8 @@ type Transaction struct {
 	NoSync bool
 }
 
-// Revision is one document revision of a transaction.
-type Revision struct {
+// RevisionInput is one document revision of a transaction to commit.
+type RevisionInput struct {
 	DocumentID string    // 22-character id
 	Version    int64     // 0 for an insert, then +1 per committed change
 	Data       ion.Value // the document; ignored when Deleted
@@ -285,9 +285,8 @@ type Block struct {
 	// TransactionInfo and RedactionInfo are the zero Value when absent.
 	TransactionInfo ion.Value
 	RedactionInfo   ion.Value
-	// Revisions are complete QLDB revisions (blockAddress, hash, data or
-	// dataHash, metadata).
-	Revisions []ion.Value
+	// Revisions are the block's document revisions, in order.
+	Revisions []Revision
 }
 
 // Address returns the block's address as an Ion struct.
@@ -315,7 +314,11 @@ func (b *Block) Ion() ion.Value {
 		fields = append(fields, ion.F("redactionInfo", b.RedactionInfo))
 	}
 	if len(b.Revisions) > 0 {
-		fields = append(fields, ion.F("revisions", ion.List(b.Revisions...)))
+		revs := make([]ion.Value, len(b.Revisions))
+		for i := range b.Revisions {
+			revs[i] = b.Revisions[i].Ion()
+		}
+		fields = append(fields, ion.F("revisions", ion.List(revs...)))
 	}
 	return ion.Struct(fields...)
 }
@@ -335,15 +338,17 @@ func (b *Block) IonText() string { return b.Ion().String() }
 func (b *Block) IonBinary() []byte { return ion.AppendBinary(nil, b.Ion()) }
 
 // Revision returns the revision of the document in the block and its index.
-func (b *Block) Revision(documentID string) (rev ion.Value, index int, ok bool) {
-	for i, r := range b.Revisions {
-		meta, _ := r.Get("metadata")
-		if id, _ := meta.Get("id"); id.Text() == documentID {
-			return r, i, true
+func (b *Block) Revision(documentID string) (rev Revision, index int, ok bool) {
+	for i := range b.Revisions {
+		if b.Revisions[i].Metadata.ID == documentID {
+			return b.Revisions[i], i, true
 		}
 	}
-	return ion.Value{}, -1, false
+	return Revision{}, -1, false
 }
+
+// BlockAddress returns the block's address.
+func (b *Block) BlockAddress() Address { return Address{Strand: b.Strand, SequenceNo: b.SequenceNo} }
 
 // headerHash is the first entry of every Quill block's entriesHashList:
 // H({blockAddress, transactionId, blockTimestamp}). It puts the parts of the
@@ -384,11 +389,12 @@ func decodeBlock(strand string, seq uint64, raw []byte) (*Block, error) {
 	}
 	b.TransactionInfo, _ = content.Get("transactionInfo")
 	b.RedactionInfo, _ = content.Get("redactionInfo")
-	addr := b.Address()
 	if revs, ok := content.Get("revisions"); ok {
-		for _, rev := range revs.Elems() {
-			fields := append([]ion.Field{ion.F("blockAddress", addr)}, rev.Fields()...)
-			b.Revisions = append(b.Revisions, ion.Struct(fields...))
+		b.Revisions = make([]Revision, revs.Len())
+		for i := range b.Revisions {
+			if b.Revisions[i], err = decodeRevision(b.BlockAddress(), revs.Index(i)); err != nil {
+				return nil, corrupt(fmt.Sprintf("revision %d", i), err)
+			}
 		}
 	}
 	if err := verify.Block(b.Ion()); err != nil {
@@ -403,9 +409,8 @@ func decodeBlock(strand string, seq uint64, raw []byte) (*Block, error) {
 // revisionHashes returns the hashes of the block's revisions, in order.
 func (b *Block) revisionHashes() []merkle.Hash {
 	out := make([]merkle.Hash, len(b.Revisions))
-	for i, r := range b.Revisions {
-		h, _ := r.Get("hash")
-		copy(out[i][:], h.Bytes())
+	for i := range b.Revisions {
+		out[i] = b.Revisions[i].Hash
 	}
 	return out
 }

@@ -83,7 +83,7 @@ func txInfo(statement string, docs ...string) ion.Value {
 func insertTx(n int, docs ...string) *Transaction {
 	tx := &Transaction{Info: txInfo("INSERT INTO Vehicle ?", docs...)}
 	for i, d := range docs {
-		tx.Revisions = append(tx.Revisions, Revision{DocumentID: d, Data: vehicle(n + i)})
+		tx.Revisions = append(tx.Revisions, RevisionInput{DocumentID: d, Data: vehicle(n + i)})
 	}
 	return tx
 }
@@ -125,11 +125,12 @@ func TestCommittedBlockIsAQLDBBlock(t *testing.T) {
 
 	rev, err := s.Revision(ctx, 0, d2)
 	require.NoError(t, err)
-	require.NoError(t, verify.Revision(rev))
-	meta, _ := rev.Get("metadata")
-	require.Equal(t, `{id:"`+d2+`",version:0,txTime:`, meta.String()[:len(`{id:"`+d2+`",version:0,txTime:`)])
-	data, _ := rev.Get("data")
-	require.True(t, ion.Equal(vehicle(1), data))
+	require.NoError(t, verify.Revision(rev.Ion()))
+	require.Equal(t, `{id:"`+d2+`",version:0,txTime:`, rev.Metadata.Ion().String()[:len(`{id:"`+d2+`",version:0,txTime:`)])
+	require.Equal(t, RevisionMetadata{ID: d2, Version: 0, TxTime: b.Timestamp, TxID: b.TransactionID}, rev.Metadata)
+	require.Equal(t, Address{Strand: s.ID(), SequenceNo: 0}, rev.Address)
+	require.True(t, ion.Equal(vehicle(1), rev.Data))
+	require.False(t, rev.Deleted())
 
 	// Text and binary forms are the same block.
 	fromBin, err := ion.Parse(b.IonBinary())
@@ -151,7 +152,7 @@ func TestDeletedRevisionAndRedactionInfo(t *testing.T) {
 	r, err := s.Commit(ctx, &Transaction{
 		Info:      txInfo("DELETE FROM Vehicle AS v WHERE v.VIN = ?", doc),
 		Redaction: redaction,
-		Revisions: []Revision{{DocumentID: doc, Version: 1, Deleted: true}},
+		Revisions: []RevisionInput{{DocumentID: doc, Version: 1, Deleted: true}},
 	})
 	require.NoError(t, err)
 	b, err := s.Block(ctx, r.SequenceNo)
@@ -163,8 +164,7 @@ func TestDeletedRevisionAndRedactionInfo(t *testing.T) {
 	require.Equal(t, merkle.Hash(ion.Hash(redaction)), b.EntriesHashList[3])
 	rev, _, ok := b.Revision(doc)
 	require.True(t, ok)
-	_, hasData := rev.Get("data")
-	require.False(t, hasData)
+	require.True(t, rev.Deleted())
 	require.True(t, ion.Equal(redaction, b.RedactionInfo))
 }
 
@@ -203,7 +203,7 @@ func TestProofsPassTheOfficialVerifiers(t *testing.T) {
 				require.NoError(t, err)
 				revParsed, err := verify.ParseProof([]byte(ProofText(revProof)))
 				require.NoError(t, err)
-				require.NoError(t, verify.RevisionAgainstDigest(rev, revParsed, d.Hash[:]), "doc %s block %d tip %d", doc, seq, tip)
+				require.NoError(t, verify.RevisionAgainstDigest(rev.Ion(), revParsed, d.Hash[:]), "doc %s block %d tip %d", doc, seq, tip)
 			}
 		}
 		if tip > 0 {
@@ -330,10 +330,10 @@ func TestInvalidTransactionsWriteNothing(t *testing.T) {
 	cases := map[string]*Transaction{
 		"empty":                {},
 		"bad transaction id":   {ID: "nope", Info: txInfo("x")},
-		"bad document id":      {Revisions: []Revision{{DocumentID: "short", Data: vehicle(1)}}},
-		"document twice":       {Revisions: []Revision{{DocumentID: doc, Data: vehicle(1)}, {DocumentID: doc, Data: vehicle(2)}}},
-		"negative version":     {Revisions: []Revision{{DocumentID: doc, Version: -1, Data: vehicle(1)}}},
-		"invalid UTF-8":        {Revisions: []Revision{{DocumentID: doc, Data: ion.Struct(ion.F("a", ion.String("\xff")))}}},
+		"bad document id":      {Revisions: []RevisionInput{{DocumentID: "short", Data: vehicle(1)}}},
+		"document twice":       {Revisions: []RevisionInput{{DocumentID: doc, Data: vehicle(1)}, {DocumentID: doc, Data: vehicle(2)}}},
+		"negative version":     {Revisions: []RevisionInput{{DocumentID: doc, Version: -1, Data: vehicle(1)}}},
+		"invalid UTF-8":        {Revisions: []RevisionInput{{DocumentID: doc, Data: ion.Struct(ion.F("a", ion.String("\xff")))}}},
 		"journal key in write": {Info: txInfo("x"), Writes: []Write{{Key: []byte{keyPrefix, 'x'}, Value: []byte("v")}}},
 	}
 	for name, tx := range cases {
@@ -630,7 +630,7 @@ func TestGivenDataHashIsUsed(t *testing.T) {
 	require.NoError(t, err)
 	rev, err := s.Revision(ctx, 0, doc)
 	require.NoError(t, err)
-	require.NoError(t, verify.Revision(rev))
+	require.NoError(t, verify.Revision(rev.Ion()))
 
 	wrong := merkle.Hash(ion.Hash(vehicle(8)))
 	tx = insertTx(0, ion.NewID())

@@ -44,17 +44,17 @@ func (s *Strand) BlockProof(ctx context.Context, seq, tip uint64) ([]merkle.Hash
 // is in the digest at tip, as GetRevision returns it: the revision's
 // siblings among the block's revisions, the revisions root's siblings in
 // entriesHashList, the block's previousBlockHash, then the block proof.
-func (s *Strand) RevisionProof(ctx context.Context, seq uint64, documentID string, tip uint64) (ion.Value, []merkle.Hash, error) {
+func (s *Strand) RevisionProof(ctx context.Context, seq uint64, documentID string, tip uint64) (Revision, []merkle.Hash, error) {
 	if err := s.checkTip(seq, tip); err != nil {
-		return ion.Value{}, nil, err
+		return Revision{}, nil, err
 	}
 	b, err := s.Block(ctx, seq)
 	if err != nil {
-		return ion.Value{}, nil, err
+		return Revision{}, nil, err
 	}
 	rev, index, ok := b.Revision(documentID)
 	if !ok {
-		return ion.Value{}, nil, fmt.Errorf("%w: document %q in block %s/%d", ErrDocumentNotFound, documentID, s.id, seq)
+		return Revision{}, nil, fmt.Errorf("%w: document %q in block %s/%d", ErrDocumentNotFound, documentID, s.id, seq)
 	}
 	revHashes := b.revisionHashes()
 	proof := merkle.ListProof(revHashes, index)
@@ -67,13 +67,13 @@ func (s *Strand) RevisionProof(ctx context.Context, seq uint64, documentID strin
 		}
 	}
 	if entryIndex < 0 {
-		return ion.Value{}, nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "revisions root not in entriesHashList"}
+		return Revision{}, nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "revisions root not in entriesHashList"}
 	}
 	proof = append(proof, merkle.ListProof(b.EntriesHashList, entryIndex)...)
 	proof = append(proof, b.PreviousBlockHash)
 	blockProof, err := s.BlockProof(ctx, seq, tip)
 	if err != nil {
-		return ion.Value{}, nil, err
+		return Revision{}, nil, err
 	}
 	return rev, append(proof, blockProof...), nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/merkle"
 )
 
@@ -53,14 +52,14 @@ func (s *Strand) readBlock(r getter, seq uint64) (*Block, error) {
 }
 
 // Revision reads the revision of a document in the block at seq.
-func (s *Strand) Revision(ctx context.Context, seq uint64, documentID string) (ion.Value, error) {
+func (s *Strand) Revision(ctx context.Context, seq uint64, documentID string) (Revision, error) {
 	b, err := s.Block(ctx, seq)
 	if err != nil {
-		return ion.Value{}, err
+		return Revision{}, err
 	}
 	rev, _, ok := b.Revision(documentID)
 	if !ok {
-		return ion.Value{}, fmt.Errorf("%w: document %q in block %s/%d", ErrDocumentNotFound, documentID, s.id, seq)
+		return Revision{}, fmt.Errorf("%w: document %q in block %s/%d", ErrDocumentNotFound, documentID, s.id, seq)
 	}
 	return rev, nil
 }

@@ -22,39 +22,34 @@ func apiError(status int, typ, msg string) error {
 	return &httpError{status: status, body: wire.Error{Type: typ, Message: msg}}
 }
 
-// toHTTPError maps Quill's typed errors to QLDB's exceptions and status
-// codes (qldb-api.md §2.1); anything else is an internal failure.
+// statusOf is the HTTP status of each of QLDB's exceptions (qldb-api.md
+// §2.1).
+var statusOf = map[quill.ErrorCode]int{
+	quill.CodeInvalidParameter:           http.StatusBadRequest,
+	quill.CodeResourceNotFound:           http.StatusNotFound,
+	quill.CodeResourceAlreadyExists:      http.StatusConflict,
+	quill.CodeResourceInUse:              http.StatusConflict,
+	quill.CodeLimitExceeded:              http.StatusBadRequest,
+	quill.CodeResourcePreconditionNotMet: http.StatusPreconditionFailed,
+}
+
+// toHTTPError maps Quill's errors to QLDB's exceptions and status codes;
+// anything else is an internal failure.
 func toHTTPError(err error) *httpError {
 	var (
-		he           *httpError
-		invalid      *quill.InvalidParameterError
-		notFound     *quill.ResourceNotFoundError
-		exists       *quill.ResourceAlreadyExistsError
-		inUse        *quill.ResourceInUseError
-		limit        *quill.LimitExceededError
-		precondition *quill.ResourcePreconditionNotMetError
+		he *httpError
+		qe *quill.Error
 	)
 	switch {
 	case errors.As(err, &he):
 		return he
-	case errors.As(err, &invalid):
-		return &httpError{http.StatusBadRequest, wire.Error{Type: "InvalidParameterException",
-			Message: invalid.Error(), ParameterName: invalid.Parameter}}
-	case errors.As(err, &notFound):
-		return &httpError{http.StatusNotFound, wire.Error{Type: "ResourceNotFoundException",
-			Message: notFound.Error(), ResourceType: notFound.ResourceType, ResourceName: notFound.ResourceName}}
-	case errors.As(err, &exists):
-		return &httpError{http.StatusConflict, wire.Error{Type: "ResourceAlreadyExistsException",
-			Message: exists.Error(), ResourceType: exists.ResourceType, ResourceName: exists.ResourceName}}
-	case errors.As(err, &inUse):
-		return &httpError{http.StatusConflict, wire.Error{Type: "ResourceInUseException",
-			Message: inUse.Error(), ResourceType: inUse.ResourceType, ResourceName: inUse.ResourceName}}
-	case errors.As(err, &limit):
-		return &httpError{http.StatusBadRequest, wire.Error{Type: "LimitExceededException",
-			Message: limit.Error(), ResourceType: limit.ResourceType}}
-	case errors.As(err, &precondition):
-		return &httpError{http.StatusPreconditionFailed, wire.Error{Type: "ResourcePreconditionNotMetException",
-			Message: precondition.Error(), ResourceType: precondition.ResourceType, ResourceName: precondition.ResourceName}}
+	case errors.As(err, &qe):
+		status, ok := statusOf[qe.Code]
+		if !ok {
+			status = http.StatusBadRequest
+		}
+		return &httpError{status, wire.Error{Type: string(qe.Code), Message: qe.Error(),
+			ParameterName: qe.Parameter, ResourceType: qe.ResourceType, ResourceName: qe.ResourceName}}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &httpError{http.StatusServiceUnavailable, wire.Error{Type: "ServiceUnavailableException", Message: err.Error()}}
 	case errors.Is(err, quill.ErrClosed):

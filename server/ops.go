@@ -4,13 +4,15 @@ import (
 	"strconv"
 
 	"github.com/quilldb/quill"
+	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/merkle"
 	"github.com/quilldb/quill/server/internal/wire"
 )
 
 func required[T any](p *T, name string) (T, error) {
 	var zero T
 	if p == nil {
-		return zero, &quill.InvalidParameterError{Parameter: name, Message: "is required"}
+		return zero, &quill.Error{Code: quill.CodeInvalidParameter, Parameter: name, Message: "is required"}
 	}
 	return *p, nil
 }
@@ -83,7 +85,7 @@ func (h *Handler) listLedgers(req *request) error {
 	if s := q.Get("max_results"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return &quill.InvalidParameterError{Parameter: "MaxResults", Message: "must be an integer from 1 to 100"}
+			return &quill.Error{Code: quill.CodeInvalidParameter, Parameter: "MaxResults", Message: "must be an integer from 1 to 100"}
 		}
 		if n == 0 {
 			n = -1 // an explicit 0 is out of range, not "default"
@@ -154,7 +156,7 @@ func (h *Handler) getDigest(req *request) error {
 	if err != nil {
 		return err
 	}
-	tip := d.TipAddress
+	tip := d.Tip.String()
 	return req.reply(wire.GetDigestResponse{Digest: d.Digest[:], DigestTipAddress: wire.ValueHolder{IonText: &tip}})
 }
 
@@ -162,41 +164,61 @@ func (h *Handler) getDigest(req *request) error {
 func ionText(v *wire.ValueHolder, name string, isRequired bool) (string, error) {
 	if v == nil || v.IonText == nil {
 		if isRequired {
-			return "", &quill.InvalidParameterError{Parameter: name, Message: "is required (a ValueHolder with IonText)"}
+			return "", &quill.Error{Code: quill.CodeInvalidParameter, Parameter: name, Message: "is required (a ValueHolder with IonText)"}
 		}
 		return "", nil
 	}
 	if len(*v.IonText) < 1 || len(*v.IonText) > 1<<20 {
-		return "", &quill.InvalidParameterError{Parameter: name, Message: "IonText must be 1 to 1,048,576 characters"}
+		return "", &quill.Error{Code: quill.CodeInvalidParameter, Parameter: name, Message: "IonText must be 1 to 1,048,576 characters"}
 	}
 	return *v.IonText, nil
 }
 
-func proofHolder(proof string) *wire.ValueHolder {
-	if proof == "" {
+func proofHolder(proof []merkle.Hash) *wire.ValueHolder {
+	if proof == nil {
 		return nil
 	}
-	return &wire.ValueHolder{IonText: &proof}
+	text := journal.ProofText(proof)
+	return &wire.ValueHolder{IonText: &text}
 }
 
 // addressed is what GetBlock and GetRevision share: the ledger, the block
 // address (required) and the digest tip (optional).
 type addressed struct {
-	l          *quill.Ledger
-	block, tip string
+	l     *quill.Ledger
+	block journal.Address
+	tip   *journal.Address
 }
 
 func (h *Handler) addressed(req *request, block, tip *wire.ValueHolder) (addressed, error) {
 	var a addressed
-	var err error
-	if a.block, err = ionText(block, "BlockAddress", true); err != nil {
+	text, err := ionText(block, "BlockAddress", true)
+	if err != nil {
 		return a, err
 	}
-	if a.tip, err = ionText(tip, "DigestTipAddress", false); err != nil {
+	if a.block, err = parseAddress("BlockAddress", text); err != nil {
 		return a, err
+	}
+	if text, err = ionText(tip, "DigestTipAddress", false); err != nil {
+		return a, err
+	}
+	if text != "" {
+		t, err := parseAddress("DigestTipAddress", text)
+		if err != nil {
+			return a, err
+		}
+		a.tip = &t
 	}
 	a.l, err = h.ledger(req)
 	return a, err
+}
+
+func parseAddress(param, text string) (journal.Address, error) {
+	a, err := journal.ParseAddress(text)
+	if err != nil {
+		return a, &quill.Error{Code: quill.CodeInvalidParameter, Parameter: param, Message: err.Error()}
+	}
+	return a, nil
 }
 
 func (h *Handler) getBlock(req *request) error {
@@ -212,7 +234,8 @@ func (h *Handler) getBlock(req *request) error {
 	if err != nil {
 		return err
 	}
-	return req.reply(wire.GetBlockResponse{Block: wire.ValueHolder{IonText: &block}, Proof: proofHolder(proof)})
+	text := block.IonText()
+	return req.reply(wire.GetBlockResponse{Block: wire.ValueHolder{IonText: &text}, Proof: proofHolder(proof)})
 }
 
 func (h *Handler) getRevision(req *request) error {
@@ -232,7 +255,8 @@ func (h *Handler) getRevision(req *request) error {
 	if err != nil {
 		return err
 	}
-	return req.reply(wire.GetRevisionResponse{Revision: wire.ValueHolder{IonText: &rev}, Proof: proofHolder(proof)})
+	text := rev.IonText()
+	return req.reply(wire.GetRevisionResponse{Revision: wire.ValueHolder{IonText: &text}, Proof: proofHolder(proof)})
 }
 
 func (h *Handler) tagResource(req *request) error {
@@ -241,7 +265,7 @@ func (h *Handler) tagResource(req *request) error {
 		return err
 	}
 	if in.Tags == nil {
-		return &quill.InvalidParameterError{Parameter: "Tags", Message: "is required"}
+		return &quill.Error{Code: quill.CodeInvalidParameter, Parameter: "Tags", Message: "is required"}
 	}
 	if err := h.db.TagResource(req.ctx, req.parts[1], tagValues(in.Tags)); err != nil {
 		return err

@@ -199,7 +199,7 @@ func (req *request) decode(v any) error {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return &quill.InvalidParameterError{Parameter: typeErr.Field,
+			return &quill.Error{Code: quill.CodeInvalidParameter, Parameter: typeErr.Field,
 				Message: fmt.Sprintf("must be a JSON %s, got %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
 		}
 		return apiError(http.StatusBadRequest, "SerializationException", "the request body is not valid JSON: "+err.Error())

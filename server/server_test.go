@@ -254,7 +254,11 @@ func TestRevisionProofVerifiesAgainstTheDigest(t *testing.T) {
 	block, err := f.client.GetBlock(ctx, &qldb.GetBlockInput{Name: aws.String("proofs"),
 		BlockAddress: &types.ValueHolder{IonText: aws.String(addr)}, DigestTipAddress: digest.DigestTipAddress})
 	require.NoError(t, err)
-	require.NoError(t, quill.VerifyBlock(*block.Block.IonText, *block.Proof.IonText, merkle.Hash(digest.Digest)))
+	blockValue, err := ion.ParseText(*block.Block.IonText)
+	require.NoError(t, err)
+	blockProof, err := verify.ParseProof([]byte(*block.Proof.IonText))
+	require.NoError(t, err)
+	require.NoError(t, verify.BlockAgainstDigest(blockValue, blockProof, digest.Digest))
 	noProof, err := f.client.GetBlock(ctx, &qldb.GetBlockInput{Name: aws.String("proofs"),
 		BlockAddress: &types.ValueHolder{IonText: aws.String(addr)}})
 	require.NoError(t, err)

@@ -97,7 +97,7 @@ func verifyLedgers(ctx context.Context, db *quill.DB, only string, out io.Writer
 			return err
 		}
 		fmt.Fprintf(out, "%s: %d blocks and %d Merkle nodes verified; digest %s at %s\n",
-			name, rep.Blocks, rep.Nodes, d.Digest, d.TipAddress)
+			name, rep.Blocks, rep.Nodes, d.Digest, d.Tip)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/quilldb/quill/internal/keyspace"
 )
 
 // The table catalog lives in Pebble (a record per table under its id, and a
@@ -43,7 +45,7 @@ var errCatalogLock = errors.New("quill: a catalog change needs the exclusive cat
 func (l *Ledger) loadCatalog(ctx context.Context) error {
 	lo := dataPrefix(l.strand.ID(), kindTable)
 	c := &catalog{byID: map[string]*tableRecord{}, byName: map[string]*tableRecord{}}
-	err := l.db.j.Scan(ctx, lo, prefixEnd(lo), func(_, v []byte) error {
+	err := l.db.j.Scan(ctx, lo, keyspace.End(lo), func(_, v []byte) error {
 		t, err := decodeTable(v)
 		if err != nil {
 			return err

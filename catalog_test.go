@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
+	"github.com/quilldb/quill/journal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,7 +24,7 @@ func TestFailedCatalogChangeChangesNothing(t *testing.T) {
 		}
 		return nil
 	}))
-	db := openDB(t, &Options{FS: fs, MaxRetries: 0})
+	db := openDB(t, &Options{Journal: journal.Options{FS: fs}, MaxRetries: 0})
 	l := newLedger(t, db, "faults")
 	create := func() error {
 		return l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("Vehicle"); return err })

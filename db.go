@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 )
@@ -60,7 +61,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	j, err := journal.Open(dir, &journal.Options{FS: o.FS, Logger: o.Logger, Clock: o.Clock})
+	j, err := journal.Open(dir, &o.Journal)
 	if err != nil {
 		return nil, fmt.Errorf("quill: %w", err)
 	}
@@ -78,9 +79,6 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-// Journal returns the DB's journal, for tools that read blocks directly.
-func (db *DB) Journal() *journal.Journal { return db.j }
-
 // ledgerRecord is a ledger's catalog entry.
 type ledgerRecord struct {
 	Name               string            `json:"name"`
@@ -93,7 +91,7 @@ type ledgerRecord struct {
 	Tags               map[string]string `json:"tags,omitempty"`
 }
 
-func ledgerKey(name string) []byte { return append([]byte{'L'}, name...) }
+func ledgerKey(name string) []byte { return append([]byte{keyspace.Ledgers}, name...) }
 
 func (db *DB) readLedger(name string) (*ledgerRecord, error) {
 	raw, ok, err := db.j.Get(ledgerKey(name))
@@ -120,7 +118,7 @@ func (db *DB) writeLedger(ctx context.Context, rec *ledgerRecord) error {
 
 func (db *DB) allLedgers(ctx context.Context) ([]*ledgerRecord, error) {
 	var out []*ledgerRecord
-	err := db.j.Scan(ctx, []byte{'L'}, []byte{'M'}, func(_, v []byte) error {
+	err := db.j.Scan(ctx, []byte{keyspace.Ledgers}, []byte{keyspace.Ledgers + 1}, func(_, v []byte) error {
 		var rec ledgerRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
@@ -250,7 +248,7 @@ func (db *DB) CreateLedger(ctx context.Context, in *CreateLedgerInput) (*LedgerD
 		return nil, mapJournalErr(err)
 	}
 	rec := &ledgerRecord{
-		Name: in.Name, Strand: strand.ID(), State: StateCreating, CreatedMillis: db.opts.Clock().UnixMilli(),
+		Name: in.Name, Strand: strand.ID(), State: StateCreating, CreatedMillis: db.opts.Journal.Clock().UnixMilli(),
 		PermissionsMode: in.PermissionsMode, DeletionProtection: protection, KmsKey: kms, Tags: copyTags(in.Tags),
 	}
 	if err := db.writeLedger(ctx, rec); err != nil {
@@ -269,7 +267,7 @@ func (db *DB) finishCreate(ctx context.Context, rec *ledgerRecord) error {
 		return mapJournalErr(err)
 	}
 	if strand.Size() == 0 {
-		stmt := newStatement("CREATE LEDGER "+rec.Name, db.opts.Clock(), nil)
+		stmt := newStatement("CREATE LEDGER "+rec.Name, db.opts.Journal.Clock(), nil)
 		info := ion.Struct(ion.F("statements", ion.List(stmt.ion())))
 		if _, err := strand.Commit(ctx, &journal.Transaction{Info: info}); err != nil {
 			return mapJournalErr(err)

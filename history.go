@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 )
@@ -50,7 +51,7 @@ func (l *Ledger) ScanHistory(ctx context.Context, table, documentID string, star
 	}
 	lo := append(append(dataPrefix(l.strand.ID(), kindHistory), tableID...), documentID...)
 	pending := make([]historyEntry, 0, historyBatch)
-	err = l.db.j.Scan(ctx, lo, prefixEnd(lo), func(k, v []byte) error {
+	err = l.db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
 		e := decodeHistoryEntry(k, v)
 		if e.txTime.Before(start) || (!end.IsZero() && !e.txTime.Before(end)) {
 			return nil

@@ -2,9 +2,11 @@ package quill
 
 import (
 	"encoding/binary"
+
+	"github.com/quilldb/quill/internal/keyspace"
 )
 
-// A ledger's data lives under 'D' + its strand id, then a kind:
+// A ledger's data lives under keyspace.LedgerData ('D') + its strand id, then a kind:
 //
 //	'c' tableID                      table catalog entry (JSON)
 //	'n' name                         an active table's catalog entry, by name
@@ -25,15 +27,14 @@ const (
 
 func dataPrefix(strand string, kind byte) []byte {
 	k := make([]byte, 0, 1+len(strand)+1+64)
-	k = append(k, 'D')
+	k = append(k, keyspace.LedgerData)
 	k = append(k, strand...)
 	return append(k, kind)
 }
 
 func dataRange(strand string) (lo, hi []byte) {
-	lo = append([]byte{'D'}, strand...)
-	hi = append(append([]byte{'D'}, strand...), 0xFF)
-	return lo, hi
+	lo = append([]byte{keyspace.LedgerData}, strand...)
+	return lo, keyspace.End(lo)
 }
 
 func tableKey(strand, tableID string) []byte {
@@ -62,16 +63,4 @@ func historyKey(strand, tableID, docID string, version int64) []byte {
 
 func counterKey(strand, tableID string) []byte {
 	return append(dataPrefix(strand, kindCounter), tableID...)
-}
-
-// prefixEnd returns the smallest key greater than every key with prefix p.
-func prefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xFF {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
 }

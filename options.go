@@ -2,22 +2,19 @@ package quill
 
 import (
 	"errors"
-	"log/slog"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/quilldb/quill/journal"
 )
 
 // Options configure a DB. A nil *Options means all defaults; every field's
 // default is given in its comment.
 type Options struct {
-	// FS is the filesystem. Default: the operating system's.
-	FS vfs.FS
-	// Logger receives diagnostics. Default: discard.
-	Logger *slog.Logger
-	// Clock is the time source for ledger, block and transaction times.
-	// Default: time.Now.
-	Clock func() time.Time
+	// Journal configures the store: its filesystem (FS), logger, clock
+	// (the time source for ledger, block and transaction times), caches,
+	// compression and read batches. Its zero value means the journal's
+	// defaults (see journal.Options).
+	Journal journal.Options
 	// Region and Account go into ARNs. Defaults: "us-east-1", "000000000000".
 	Region  string
 	Account string
@@ -54,12 +51,7 @@ type Options struct {
 
 // EnsureDefaults fills unset fields with their defaults and returns o.
 func (o *Options) EnsureDefaults() *Options {
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Clock == nil {
-		o.Clock = time.Now
-	}
+	o.Journal.EnsureDefaults()
 	setDefault(&o.Region, "us-east-1")
 	setDefault(&o.Account, "000000000000")
 	setDefault(&o.MaxLedgers, 5)
@@ -85,6 +77,9 @@ func setDefault[T comparable](field *T, def T) {
 
 // Validate reports options that cannot work.
 func (o *Options) Validate() error {
+	if err := o.Journal.Validate(); err != nil {
+		return err
+	}
 	switch {
 	case o.MaxLedgers < 0 || o.MaxActiveTables < 0 || o.MaxTables < 0 || o.MaxIndexesPerTable < 0 ||
 		o.MaxDocumentsPerTransaction < 0 || o.MaxDocumentSize < 0 || o.MaxTransactionSize < 0 ||

@@ -24,8 +24,8 @@ func openDB(t testing.TB, opts *Options) *DB {
 	if opts == nil {
 		opts = &Options{}
 	}
-	if opts.FS == nil {
-		opts.FS = vfs.NewMem()
+	if opts.Journal.FS == nil {
+		opts.Journal.FS = vfs.NewMem()
 	}
 	db, err := Open("db", opts)
 	require.NoError(t, err)
@@ -484,7 +484,7 @@ func TestHistoryAndVerification(t *testing.T) {
 	clock := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
-	db := openDB(t, &Options{Clock: now})
+	db := openDB(t, &Options{Journal: journal.Options{Clock: now}})
 	l := newLedger(t, db, "history")
 	var id string
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
@@ -577,7 +577,7 @@ func TestHistoryAndVerification(t *testing.T) {
 
 func TestReopenKeepsLedgers(t *testing.T) {
 	fs := vfs.NewMem()
-	db, err := Open("db", &Options{FS: fs})
+	db, err := Open("db", &Options{Journal: journal.Options{FS: fs}})
 	require.NoError(t, err)
 	l := newLedger(t, db, "persist")
 	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
@@ -592,7 +592,7 @@ func TestReopenKeepsLedgers(t *testing.T) {
 	require.NoError(t, db.Close())
 	require.NoError(t, db.Close())
 
-	db2 := openDB(t, &Options{FS: fs})
+	db2 := openDB(t, &Options{Journal: journal.Options{FS: fs}})
 	l2, err := db2.Ledger(ctx, "persist")
 	require.NoError(t, err)
 	d2, err := l2.GetDigest(ctx)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/merkle"
@@ -100,7 +101,7 @@ type document struct {
 
 func newTx(ctx context.Context, l *Ledger) *Tx {
 	return &Tx{
-		ctx: ctx, l: l, strand: l.strand.ID(), id: ion.NewID(), start: l.db.opts.Clock(),
+		ctx: ctx, l: l, strand: l.strand.ID(), id: ion.NewID(), start: l.db.opts.Journal.Clock(),
 		docs: map[string]*docInfo{}, overlay: map[string]overlayWrite{},
 		pending: map[string]*pendingDoc{},
 	}
@@ -180,7 +181,7 @@ func (tx *Tx) addStatement(text string, params ...merkle.Hash) (int, error) {
 	if n := len([]rune(text)); n > tx.l.db.opts.MaxStatementLength {
 		return 0, invalidParam("Statement", "is %d characters, the limit is %d", n, tx.l.db.opts.MaxStatementLength)
 	}
-	tx.statements = append(tx.statements, newStatement(text, tx.l.db.opts.Clock(), params))
+	tx.statements = append(tx.statements, newStatement(text, tx.l.db.opts.Journal.Clock(), params))
 	return len(tx.statements) - 1, nil
 }
 
@@ -281,7 +282,7 @@ func (tx *Tx) tables() ([]*tableRecord, error) {
 	}
 	lo := dataPrefix(tx.strand, kindTable)
 	var out []*tableRecord
-	err := tx.scan(lo, prefixEnd(lo), func(_, v []byte) error {
+	err := tx.scan(lo, keyspace.End(lo), func(_, v []byte) error {
 		var t tableRecord
 		if err := json.Unmarshal(v, &t); err != nil {
 			return err
@@ -653,7 +654,7 @@ func (tx *Tx) scanTable(t *tableRecord) ([]Document, error) {
 	}
 	lo := append(dataPrefix(tx.strand, kindDoc), t.ID...)
 	var out []Document
-	err := tx.scan(lo, prefixEnd(lo), func(k, v []byte) error {
+	err := tx.scan(lo, keyspace.End(lo), func(k, v []byte) error {
 		id := string(k[len(lo):])
 		if p, ok := tx.pending[id]; ok {
 			if d, _ := tx.readDoc(t, id); d != nil && !p.deleted {
@@ -715,7 +716,7 @@ func (tx *Tx) Lookup(table, field string, value any) ([]Document, error) {
 	}
 	lo := indexPrefix(tx.strand, t.ID, field, ion.Hash(v))
 	var out []Document
-	err = tx.scan(lo, prefixEnd(lo), func(k, _ []byte) error {
+	err = tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
 		d, err := tx.readDoc(t, string(k[len(lo):]))
 		if err != nil || d == nil {
 			return err

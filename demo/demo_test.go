@@ -7,12 +7,13 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/quilldb/quill"
+	"github.com/quilldb/quill/journal"
 	"github.com/stretchr/testify/require"
 )
 
 func TestDemoRunsTwiceAndVerifies(t *testing.T) {
 	ctx := context.Background()
-	db, err := quill.Open("data", &quill.Options{FS: vfs.NewMem()})
+	db, err := quill.Open("data", &quill.Options{Journal: journal.Options{FS: vfs.NewMem()}})
 	require.NoError(t, err)
 	defer db.Close()
 

@@ -3,11 +3,12 @@ package journal
 import (
 	"encoding/binary"
 
+	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/merkle"
 )
 
 // keyPrefix starts every key the journal owns.
-const keyPrefix = 0x01
+const keyPrefix = keyspace.Journal
 
 const (
 	kindMeta  = 'm'

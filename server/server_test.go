@@ -21,6 +21,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/merkle"
 	"github.com/quilldb/quill/verify"
 	"github.com/stretchr/testify/require"
@@ -45,7 +46,7 @@ func newFixture(t *testing.T, opts *Options, dbOpts *quill.Options) *fixture {
 	if dbOpts == nil {
 		dbOpts = &quill.Options{}
 	}
-	dbOpts.FS = vfs.NewMem()
+	dbOpts.Journal.FS = vfs.NewMem()
 	db, err := quill.Open("data", dbOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
@@ -358,7 +359,7 @@ func TestStrictAuthChecksSigV4(t *testing.T) {
 }
 
 func TestTimestampsAreEpochSeconds(t *testing.T) {
-	f := newFixture(t, nil, &quill.Options{Clock: func() time.Time { return time.UnixMilli(1700000000123) }})
+	f := newFixture(t, nil, &quill.Options{Journal: journal.Options{Clock: func() time.Time { return time.UnixMilli(1700000000123) }}})
 	_, err := f.db.CreateLedger(ctx, &quill.CreateLedgerInput{Name: "t", PermissionsMode: quill.PermissionsAllowAll})
 	require.NoError(t, err)
 	_, _, body := rawCall(t, f.srv.URL, "GET", "/ledgers/t", "")

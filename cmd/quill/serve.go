@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/quilldb/quill"
+	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/server"
 )
 
@@ -41,7 +42,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		opts.Keys = keys
 	}
-	db, err := quill.Open(*dir, &quill.Options{Logger: logger, Region: *region, Account: *account, MaxLedgers: *maxLedgers})
+	db, err := quill.Open(*dir, &quill.Options{Journal: journal.Options{Logger: logger}, Region: *region, Account: *account, MaxLedgers: *maxLedgers})
 	if err != nil {
 		return err
 	}

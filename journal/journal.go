@@ -194,7 +194,11 @@ func (j *Journal) CreateStrand(ctx context.Context) (*Strand, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	id := ion.NewID()
+	return j.createStrand(ctx, ion.NewID())
+}
+
+// createStrand creates a strand with a given id (tests use fixed ids).
+func (j *Journal) createStrand(ctx context.Context, id string) (*Strand, error) {
 	if err := j.syncedBatch(func(b *pebble.Batch) { _ = b.Set(metaKey(id), (&strandState{}).encode(), nil) }); err != nil {
 		return nil, fmt.Errorf("journal: create strand: %w", err)
 	}

@@ -215,9 +215,9 @@ func (db *DB) CreateLedger(ctx context.Context, in *CreateLedgerInput) (*LedgerD
 	if err := validateTags(in.Tags, 0); err != nil {
 		return nil, err
 	}
-	kms := in.KmsKey
-	if kms == "" {
-		kms = AWSOwnedKMSKey
+	kms, err := validateKMSKey(in.KmsKey)
+	if err != nil {
+		return nil, err
 	}
 	protection := true
 	if in.DeletionProtection != nil {
@@ -372,18 +372,47 @@ type UpdateLedgerInput struct {
 
 // UpdateLedger changes deletion protection and the recorded KMS key.
 func (db *DB) UpdateLedger(ctx context.Context, name string, in *UpdateLedgerInput) (*LedgerDescription, error) {
+	kms := ""
+	if in.KmsKey != nil {
+		var err error
+		if kms, err = validateKMSKey(*in.KmsKey); err != nil {
+			return nil, err
+		}
+	}
 	return db.updateLedger(ctx, name, func(rec *ledgerRecord) error {
 		if in.DeletionProtection != nil {
 			rec.DeletionProtection = *in.DeletionProtection
 		}
 		if in.KmsKey != nil {
-			rec.KmsKey = *in.KmsKey
-			if rec.KmsKey == "" {
-				rec.KmsKey = AWSOwnedKMSKey
-			}
+			rec.KmsKey = kms
 		}
 		return nil
 	})
+}
+
+// kmsKeyPattern is what KMS accepts as a key reference: a key id, an alias
+// name, or the ARN of a key or an alias.
+var kmsKeyPattern = regexp.MustCompile(`^(?:` +
+	`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}` + // key id
+	`|mrk-[0-9a-fA-F]{32}` + // multi-Region key id
+	`|alias/[a-zA-Z0-9/_-]+` + // alias name
+	`|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(?:key/[a-zA-Z0-9-]+|alias/[a-zA-Z0-9/_-]+)` +
+	`)$`)
+
+// validateKMSKey checks a KmsKey as QLDB's model does (1 to 1,600
+// characters) and that it is AWS_OWNED_KMS_KEY or a KMS key reference. An
+// empty key means AWS_OWNED_KMS_KEY. Quill records the key and does not
+// use it: its store is not encrypted with customer keys.
+func validateKMSKey(key string) (string, error) {
+	switch {
+	case key == "" || key == AWSOwnedKMSKey:
+		return AWSOwnedKMSKey, nil
+	case len(key) > 1600:
+		return "", invalidParam("KmsKey", "must be at most 1,600 characters, got %d", len(key))
+	case !kmsKeyPattern.MatchString(key):
+		return "", invalidParam("KmsKey", "%q is not AWS_OWNED_KMS_KEY, a key id, an alias (alias/NAME) or a key or alias ARN", key)
+	}
+	return key, nil
 }
 
 // UpdateLedgerPermissionsMode sets ALLOW_ALL or STANDARD.

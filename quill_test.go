@@ -119,6 +119,33 @@ func TestLedgerNameAndParameterRules(t *testing.T) {
 	requireCode(t, err, CodeLimitExceeded, &limit)
 }
 
+func TestKMSKeyRules(t *testing.T) {
+	db := openDB(t, &Options{MaxLedgers: 20})
+	for i, key := range []string{"", AWSOwnedKMSKey, "1234abcd-12ab-34cd-56ef-1234567890ab", "alias/ledger-key",
+		"mrk-1234abcd12ab34cd56ef1234567890ab",
+		"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws:kms:eu-west-1:111122223333:alias/ledger-key"} {
+		d, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: fmt.Sprintf("good%d", i), PermissionsMode: PermissionsStandard, KmsKey: key})
+		require.NoError(t, err, key)
+		if key == "" {
+			key = AWSOwnedKMSKey
+		}
+		require.Equal(t, key, d.KmsKeyARN)
+	}
+	for _, key := range []string{"my key", "alias/", "arn:aws:s3:::bucket", "alias/" + strings.Repeat("k", 1600)} {
+		_, err := db.CreateLedger(ctx, &CreateLedgerInput{Name: "bad", PermissionsMode: PermissionsStandard, KmsKey: key})
+		var invalid *Error
+		requireCode(t, err, CodeInvalidParameter, &invalid, key)
+		require.Equal(t, "KmsKey", invalid.Parameter)
+		bad := key
+		_, err = db.UpdateLedger(ctx, "good0", &UpdateLedgerInput{KmsKey: &bad})
+		requireCode(t, err, CodeInvalidParameter, &invalid, key)
+	}
+	d, err := db.DescribeLedger(ctx, "good0")
+	require.NoError(t, err)
+	require.Equal(t, AWSOwnedKMSKey, d.KmsKeyARN, "a refused update changes nothing")
+}
+
 func TestListLedgersPages(t *testing.T) {
 	db := openDB(t, &Options{MaxLedgers: 300})
 	for i := range 230 {

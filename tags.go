@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -31,6 +32,9 @@ func validateTags(tags map[string]string, existing int) error {
 		}
 		if utf8.RuneCountInString(v) > 256 {
 			return invalidParam("Tags", "the value of tag %q must be at most 256 characters", k)
+		}
+		if hasControl(k) || hasControl(v) {
+			return invalidParam("Tags", "tag %q: keys and values must not contain control characters", k)
 		}
 	}
 	if existing+len(tags) > MaxTagsPerResource {
@@ -120,4 +124,13 @@ func (db *DB) ListTagsForResource(_ context.Context, arn string) (map[string]str
 		out = map[string]string{}
 	}
 	return out, nil
+}
+
+// hasControl reports whether s holds a control character (or invalid
+// UTF-8), which AWS's tag pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]* excludes.
+func hasControl(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }

@@ -10,6 +10,10 @@ import (
 var (
 	// ErrClosed is returned by every call on a closed Journal.
 	ErrClosed = errors.New("journal: closed")
+
+	// ErrNoStore is returned by Open when the directory holds no store and
+	// Options.Create does not allow making one there.
+	ErrNoStore = errors.New("journal: no Quill store")
 	// ErrStrandNotFound is returned for a strand id the journal does not hold
 	// (QLDB: ResourceNotFoundException).
 	ErrStrandNotFound = errors.New("journal: strand not found")

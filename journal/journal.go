@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/quilldb/quill/ion"
 )
 
@@ -74,6 +76,9 @@ func Open(dir string, opts *Options) (*Journal, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkCreate(o.FS, dir, o.Create); err != nil {
+		return nil, err
+	}
 	j := &Journal{dir: dir, opts: o, strands: map[string]*Strand{},
 		snaps: map[*readSnapshot]struct{}{}, longReads: map[*longRead]struct{}{}, done: make(chan struct{})}
 	db, err := j.openStore()
@@ -82,6 +87,44 @@ func Open(dir string, opts *Options) (*Journal, error) {
 	}
 	j.db = db
 	return j, nil
+}
+
+// StoreExists reports whether dir holds a store.
+func StoreExists(fs vfs.FS, dir string) (bool, error) {
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if _, err := fs.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	desc, err := pebble.Peek(dir, fs)
+	if err != nil {
+		return false, fmt.Errorf("journal: look for a store in %s: %w", dir, err)
+	}
+	return desc.Exists, nil
+}
+
+// checkCreate refuses to open dir when it holds no store and mode does not
+// allow making one there. It creates nothing.
+func checkCreate(fs vfs.FS, dir string, mode CreateMode) error {
+	if mode == CreateAlways {
+		return nil
+	}
+	exists, err := StoreExists(fs, dir)
+	if err != nil || exists {
+		return err
+	}
+	if mode == CreateNever {
+		return fmt.Errorf("%w in %s", ErrNoStore, dir)
+	}
+	entries, err := fs.List(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("journal: look for a store in %s: %w", dir, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%w in %s, and it is not empty: refusing to create one among other files", ErrNoStore, dir)
+	}
+	return nil
 }
 
 func (j *Journal) openStore() (db *pebble.DB, err error) {

@@ -38,7 +38,25 @@ type Options struct {
 	// without it. Larger batches cost memory, smaller ones more seeks.
 	// Default: 1 MiB.
 	ReadBatchSize int
+	// Create says when Open may create a new store. Default: CreateIfEmpty.
+	Create CreateMode
 }
+
+// CreateMode says when Open may create a new store.
+type CreateMode int
+
+const (
+	// CreateIfEmpty creates a store in a directory that does not exist or
+	// is empty, and refuses a non-empty directory that holds no store (a
+	// mistyped path must not fill someone's home directory with a store).
+	CreateIfEmpty CreateMode = iota
+	// CreateNever opens an existing store only: read-only tools use it so
+	// that a mistyped path is an error, not a new empty ledger.
+	CreateNever
+	// CreateAlways creates a store wherever there is none, even in a
+	// directory that holds other files.
+	CreateAlways
+)
 
 // EnsureDefaults fills unset fields with their defaults and returns o.
 func (o *Options) EnsureDefaults() *Options {
@@ -70,6 +88,9 @@ func (o *Options) EnsureDefaults() *Options {
 func (o *Options) Validate() error {
 	if o.CacheSize < 0 {
 		return errors.New("journal: Options.CacheSize must not be negative")
+	}
+	if o.Create < CreateIfEmpty || o.Create > CreateAlways {
+		return errors.New("journal: Options.Create is not one of CreateIfEmpty, CreateNever, CreateAlways")
 	}
 	if o.ReadBatchSize < 0 {
 		return errors.New("journal: Options.ReadBatchSize must not be negative")

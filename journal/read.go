@@ -227,9 +227,8 @@ func (s *Strand) FollowFrom(ctx context.Context, start time.Time, fn func(*Block
 		return err
 	}
 	if !ok {
-		// No durable block is that late yet; later blocks may still be
-		// earlier than start (start can be in the future).
-		from = s.Size()
+		// No durable block is that late yet; blocks from `from` on may still
+		// be earlier than start (start can be in the future).
 		inner := fn
 		fn = func(b *Block) error {
 			if b.Timestamp.Before(start) {
@@ -242,7 +241,9 @@ func (s *Strand) FollowFrom(ctx context.Context, start time.Time, fn func(*Block
 }
 
 // FirstAtOrAfter returns the sequence number of the first durable block
-// whose blockTimestamp is at or after t; ok is false if there is none yet.
+// whose blockTimestamp is at or after t. If there is none yet, ok is false
+// and seq is the number of durable blocks when it looked: every block before
+// seq is earlier than t.
 func (s *Strand) FirstAtOrAfter(ctx context.Context, t time.Time) (seq uint64, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
@@ -260,10 +261,13 @@ func (s *Strand) FirstAtOrAfter(ctx context.Context, t time.Time) (seq uint64, o
 	}
 	defer it.Close()
 	if !it.SeekGE(timeKey(s.id, t.UnixMilli(), 0)) {
-		return 0, false, it.Error()
+		return st.size, false, it.Error()
 	}
 	seq = trailingUint64(it.Key())
-	return seq, seq < st.size, it.Error()
+	if seq >= st.size { // written, not yet published when it looked
+		return st.size, false, it.Error()
+	}
+	return seq, true, it.Error()
 }
 
 // Digest is the Merkle root of all block hashes of a strand up to a tip.

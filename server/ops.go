@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/quilldb/quill"
@@ -84,11 +85,9 @@ func (h *Handler) listLedgers(req *request) error {
 	max := 0
 	if s := q.Get("max_results"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil {
-			return &quill.Error{Code: quill.CodeInvalidParameter, Parameter: "MaxResults", Message: "must be an integer from 1 to 100"}
-		}
-		if n == 0 {
-			n = -1 // an explicit 0 is out of range, not "default"
+		if err != nil || n < 1 || n > 100 {
+			return &quill.Error{Code: quill.CodeInvalidParameter, Parameter: "MaxResults",
+				Message: fmt.Sprintf("must be an integer from 1 to 100, got %q", s)}
 		}
 		max = n
 	}

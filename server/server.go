@@ -198,6 +198,10 @@ func (req *request) decode(v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return apiError(http.StatusBadRequest, "SerializationException",
+				fmt.Sprintf("the request body must be a JSON object, got %s", typeErr.Value))
+		}
 		if errors.As(err, &typeErr) {
 			return &quill.Error{Code: quill.CodeInvalidParameter, Parameter: typeErr.Field,
 				Message: fmt.Sprintf("must be a JSON %s, got %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}

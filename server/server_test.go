@@ -289,16 +289,23 @@ func TestBadInputGetsAWSShapedErrors(t *testing.T) {
 		name, method, path, body string
 		status                   int
 		errType, param           string
+		message                  string // a part of the message, when it matters
 	}{
-		{"malformed JSON", "POST", "/ledgers", `{"Name":`, 400, "SerializationException", ""},
-		{"member of the wrong type", "POST", "/ledgers", `{"Name":5,"PermissionsMode":"ALLOW_ALL"}`, 400, "InvalidParameterException", "Name"},
-		{"missing member", "POST", "/ledgers", `{"Name":"x"}`, 400, "InvalidParameterException", "PermissionsMode"},
-		{"oversized body", "POST", "/ledgers", `{"Name":"` + strings.Repeat("x", 2000) + `"}`, 400, "RequestEntityTooLargeException", ""},
-		{"unknown path", "GET", "/nope", ``, 404, "UnknownOperationException", ""},
-		{"wrong method", "PUT", "/ledgers", ``, 404, "UnknownOperationException", ""},
-		{"bad ledger name", "GET", "/ledgers/-x-", ``, 400, "InvalidParameterException", "Name"},
-		{"bad max_results", "GET", "/ledgers?max_results=500", ``, 400, "InvalidParameterException", "MaxResults"},
-		{"bad token", "GET", "/ledgers?next_token=zz", ``, 400, "InvalidParameterException", "NextToken"},
+		{"malformed JSON", "POST", "/ledgers", `{"Name":`, 400, "SerializationException", "", ""},
+		{"member of the wrong type", "POST", "/ledgers", `{"Name":5,"PermissionsMode":"ALLOW_ALL"}`, 400, "InvalidParameterException", "Name", ""},
+		{"missing member", "POST", "/ledgers", `{"Name":"x"}`, 400, "InvalidParameterException", "PermissionsMode", ""},
+		{"oversized body", "POST", "/ledgers", `{"Name":"` + strings.Repeat("x", 2000) + `"}`, 400, "RequestEntityTooLargeException", "", ""},
+		{"unknown path", "GET", "/nope", ``, 404, "UnknownOperationException", "", ""},
+		{"wrong method", "PUT", "/ledgers", ``, 404, "UnknownOperationException", "", ""},
+		{"bad ledger name", "GET", "/ledgers/-x-", ``, 400, "InvalidParameterException", "Name", ""},
+		{"bad max_results", "GET", "/ledgers?max_results=500", ``, 400, "InvalidParameterException", "MaxResults", `got "500"`},
+		{"max_results 0", "GET", "/ledgers?max_results=0", ``, 400, "InvalidParameterException", "MaxResults", `got "0"`},
+		{"bad token", "GET", "/ledgers?next_token=zz", ``, 400, "InvalidParameterException", "NextToken", ""},
+		{"body not an object", "POST", "/ledgers", `["x"]`, 400, "SerializationException", "", "must be a JSON object"},
+		{"body a string", "POST", "/ledgers", `"x"`, 400, "SerializationException", "", "must be a JSON object"},
+		{"bad KMS key", "POST", "/ledgers", `{"Name":"k","PermissionsMode":"STANDARD","KmsKey":"my key"}`, 400, "InvalidParameterException", "KmsKey", "alias"},
+		{"control character in a tag key", "POST", "/ledgers", `{"Name":"k","PermissionsMode":"STANDARD","Tags":{"a\u0007b":"v"}}`, 400, "InvalidParameterException", "Tags", "control"},
+		{"control character in a tag value", "POST", "/ledgers", `{"Name":"k","PermissionsMode":"STANDARD","Tags":{"a":"v\nw"}}`, 400, "InvalidParameterException", "Tags", "control"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -311,9 +318,15 @@ func TestBadInputGetsAWSShapedErrors(t *testing.T) {
 			if c.param != "" {
 				require.Equal(t, c.param, body["ParameterName"])
 			}
+			require.Contains(t, body["Message"], c.message)
 		})
 	}
-	status, _, _ := rawCall(t, f.srv.URL, "GET", "/healthz", "")
+	// A key QLDB accepts is recorded as given.
+	status, _, body := rawCall(t, f.srv.URL, "POST", "/ledgers",
+		`{"Name":"kms","PermissionsMode":"STANDARD","KmsKey":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}`)
+	require.Equal(t, 200, status, "%v", body)
+	require.Equal(t, "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", body["KmsKeyArn"])
+	status, _, _ = rawCall(t, f.srv.URL, "GET", "/healthz", "")
 	require.Equal(t, 200, status)
 }
 

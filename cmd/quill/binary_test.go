@@ -43,6 +43,9 @@ func startServe(t *testing.T, bin, dir string) (url string, lines <-chan string,
 		close(out)
 	}()
 	first := <-out
+	if strings.HasPrefix(first, "quill: created a new store in ") {
+		first = <-out
+	}
 	require.Contains(t, first, "serving QLDB's API on http://127.0.0.1:")
 	fields := strings.Fields(first)
 	return fields[len(fields)-3], out, cmd

@@ -7,52 +7,65 @@ package main
 import (
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
 
 	"github.com/quilldb/quill/ion"
-	"github.com/quilldb/quill/verify"
 )
 
 const usage = `usage: quill <command> [arguments]
 
 commands:
-  serve [-data DIR] [-addr HOST:PORT] [-auth FILE] [-region R] [-account A]
-                                           serve QLDB's control-plane API (default 127.0.0.1:8787)
-  bench WORKLOAD [flags]                   measure commit, prove, check or growth against raw Pebble
-                                           and registered peers (quill bench commit -h lists the flags)
+  serve [-data DIR] [-addr HOST:PORT] [-auth FILE] [-create] [limits]
+                                           serve QLDB's API (default http://127.0.0.1:8787)
   demo [-data DIR]                         build QLDB's vehicle-registration ledger, prove and verify a revision
   ledgers [-data DIR]                      list the ledgers of a data directory
   verify [-data DIR] [-ledger NAME]        re-verify every block and Merkle node of the ledgers (Check)
+  bench WORKLOAD [flags]                   measure commit, prove, check or growth against raw Pebble
   hash [ION_TEXT]                          print the Ion hash (SHA-256, base64) of each value
-                                           in ION_TEXT, or in standard input
   id                                       print a new 22-character QLDB id
-  verify-block FILE [-proof P -digest D]   check a block's hashes (and its proof to a digest)
-  verify-revision FILE -proof P -digest D  check a revision's hash and its proof to a digest
+  verify-block FILE [-proof P] [-digest D] check a block's hashes (and its proof to a digest)
+  verify-revision FILE [-proof P] -digest D
+                                           check a revision's hash and its proof to a digest
   verify-chain FILE...                     check the hash chain of blocks, e.g. a journal export
+  version                                  print Quill's version
 
-DIR defaults to ./quill-data. FILE and P hold Ion text or binary ("-" is standard input); D is the
-base64 Digest of GetDigest.
+Run quill <command> -h for a command's flags. DIR defaults to ./quill-data.
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "quill:", err)
-		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, usage)
-			os.Exit(2)
-		}
-		os.Exit(1)
+	err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if err == nil {
+		return
 	}
+	fmt.Fprintln(os.Stderr, errorLine(err))
+	if errors.Is(err, errUsage) {
+		os.Exit(2)
+	}
+	os.Exit(1)
 }
 
-var errUsage = errors.New("bad usage")
+// errorLine is how main prints an error: one "quill: " prefix, although
+// the library's errors already start with one.
+func errorLine(err error) string {
+	return "quill: " + strings.TrimPrefix(err.Error(), "quill: ")
+}
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := dispatch(args, stdin, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: no command", errUsage)
+		return fmt.Errorf("%w: no command (see quill help)", errUsage)
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -65,8 +78,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "hash":
 		return hashCmd(rest, stdin, stdout)
 	case "id":
+		if _, err := newCommand("id", "", "Prints a new 22-character QLDB id (document, transaction and strand ids have this form).", stdout).parse(rest); err != nil {
+			return err
+		}
 		_, err := fmt.Fprintln(stdout, ion.NewID())
 		return err
+	case "version":
+		return versionCmd(rest, stdout)
 	case "verify-block", "verify-revision":
 		return verifyOneCmd(cmd, rest, stdin, stdout)
 	case "verify-chain":
@@ -75,7 +93,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		_, err := fmt.Fprint(stdout, usage)
 		return err
 	}
-	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	return fmt.Errorf("%w: unknown command %q (see quill help)", errUsage, cmd)
+}
+
+// versionCmd prints the module version and the VCS revision the binary was
+// built from, when Go recorded them.
+func versionCmd(args []string, stdout io.Writer) error {
+	if _, err := newCommand("version", "", "Prints Quill's version, the Go version and the commit it was built from.", stdout).parse(args); err != nil {
+		return err
+	}
+	version, revision := "(devel)", ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			version = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				revision = " commit " + s.Value
+			}
+		}
+	}
+	_, err := fmt.Fprintf(stdout, "quill %s (%s%s)\n", version, runtime.Version(), revision)
+	return err
 }
 
 func readInput(name string, stdin io.Reader) ([]byte, error) {
@@ -86,18 +125,21 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 }
 
 func hashCmd(args []string, stdin io.Reader, stdout io.Writer) error {
-	var data []byte
-	var err error
-	switch len(args) {
-	case 0:
-		data, err = io.ReadAll(stdin)
-	case 1:
-		data = []byte(args[0])
-	default:
-		return fmt.Errorf("%w: hash takes one argument", errUsage)
-	}
+	c := newCommand("hash", "[ION_TEXT]", "Prints the Ion hash (SHA-256, base64) of each value in ION_TEXT, or in standard input\nwhen there is no argument, as QLDB hashes documents, metadata and statements.", stdout)
+	rest, err := c.parse(args)
 	if err != nil {
 		return err
+	}
+	var data []byte
+	switch len(rest) {
+	case 0:
+		if data, err = io.ReadAll(stdin); err != nil {
+			return err
+		}
+	case 1:
+		data = []byte(rest[0])
+	default:
+		return c.usageError("takes one argument (quote the Ion text)")
 	}
 	values, err := ion.ParseAll(data)
 	if err != nil {
@@ -110,80 +152,4 @@ func hashCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func verifyOneCmd(cmd string, args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	proofFile := fs.String("proof", "", "file with the proof (Ion list of blobs)")
-	digestB64 := fs.String("digest", "", "base64 digest from GetDigest")
-	if len(args) == 0 {
-		return fmt.Errorf("%w: %s needs a FILE", errUsage, cmd)
-	}
-	file := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if (*proofFile == "") != (*digestB64 == "") || cmd == "verify-revision" && *proofFile == "" {
-		return fmt.Errorf("%w: -proof and -digest go together (and verify-revision needs them)", errUsage)
-	}
-	data, err := readInput(file, stdin)
-	if err != nil {
-		return err
-	}
-	v, err := ion.Parse(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if *proofFile == "" {
-		if err := verify.Block(v); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintln(stdout, "block hashes verified")
-		return err
-	}
-	proofData, err := readInput(*proofFile, stdin)
-	if err != nil {
-		return err
-	}
-	proof, err := verify.ParseProof(proofData)
-	if err != nil {
-		return err
-	}
-	digest, err := base64.StdEncoding.DecodeString(*digestB64)
-	if err != nil {
-		return fmt.Errorf("-digest is not base64: %w", err)
-	}
-	check, what := verify.BlockAgainstDigest, "block"
-	if cmd == "verify-revision" {
-		check, what = verify.RevisionAgainstDigest, "revision"
-	}
-	if err := check(v, proof, digest); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "%s verified against digest %s (%d proof hashes)\n", what, *digestB64, len(proof))
-	return err
-}
-
-func verifyChainCmd(files []string, stdin io.Reader, stdout io.Writer) error {
-	if len(files) == 0 {
-		return fmt.Errorf("%w: verify-chain needs files", errUsage)
-	}
-	var blocks []ion.Value
-	for _, f := range files {
-		data, err := readInput(f, stdin)
-		if err != nil {
-			return err
-		}
-		vals, err := ion.ParseAll(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		blocks = append(blocks, vals...)
-	}
-	if err := verify.Chain(blocks); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(stdout, "chain of %d blocks verified\n", len(blocks))
-	return err
 }

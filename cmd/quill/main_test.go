@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/internal/qldbvectors"
+	"github.com/quilldb/quill/journal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -106,4 +112,110 @@ func TestBenchSmoke(t *testing.T) {
 	require.ErrorIs(t, err, errUsage)
 	_, err = runCmd(t, "", "bench", "commit", "-clients", "0")
 	require.ErrorIs(t, err, errUsage)
+}
+
+func TestEveryCommandAnswersHelp(t *testing.T) {
+	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "hash", "id", "version",
+		"verify-block", "verify-revision", "verify-chain"} {
+		for _, flag := range []string{"-h", "--help"} {
+			out, err := runCmd(t, "", cmd, flag)
+			require.NoError(t, err, "%s %s", cmd, flag)
+			require.True(t, strings.HasPrefix(out, "usage: quill "+cmd), "%s %s printed %q", cmd, flag, out)
+		}
+	}
+	out, err := runCmd(t, "", "help")
+	require.NoError(t, err)
+	require.Contains(t, out, "verify-revision")
+}
+
+func TestVersion(t *testing.T) {
+	out, err := runCmd(t, "", "version")
+	require.NoError(t, err)
+	require.Regexp(t, `^quill \S+ \(go1\.`, out)
+}
+
+func TestFlagsBeforeOrAfterFiles(t *testing.T) {
+	block := writeFile(t, "block.ion", qldbvectors.V1Block)
+	proof := writeFile(t, "proof.ion", qldbvectors.V1BlockProof)
+	for _, args := range [][]string{
+		{"verify-block", block, "-proof", proof, "-digest", qldbvectors.V1Digest},
+		{"verify-block", "-proof", proof, "-digest", qldbvectors.V1Digest, block},
+		{"verify-block", "-proof", proof, block, "-digest", qldbvectors.V1Digest},
+	} {
+		out, err := runCmd(t, "", args...)
+		require.NoError(t, err, "%v", args)
+		require.Contains(t, out, "block verified against digest")
+	}
+}
+
+func TestVerifyReadsTheAWSCLIsJSON(t *testing.T) {
+	// What `aws qldb get-revision ... > rev.json` and `aws qldb get-digest`
+	// print, built from the V1 vectors.
+	rev := qldbvectors.V1Block[strings.Index(qldbvectors.V1Block, "revisions:[")+len("revisions:[") : len(strings.TrimSpace(qldbvectors.V1Block))-2]
+	j := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b)
+	}
+	revJSON := writeFile(t, "rev.json", j(map[string]any{
+		"Revision": map[string]string{"IonText": rev},
+		"Proof":    map[string]string{"IonText": qldbvectors.V1RevisionProof}}))
+	blockJSON := writeFile(t, "block.json", j(map[string]any{
+		"Block": map[string]string{"IonText": qldbvectors.V1Block},
+		"Proof": map[string]string{"IonText": qldbvectors.V1BlockProof}}))
+	digestJSON := writeFile(t, "digest.json", j(map[string]any{
+		"Digest": qldbvectors.V1Digest, "DigestTipAddress": map[string]string{"IonText": "{strandId:\"x\",sequenceNo:1}"}}))
+	out, err := runCmd(t, "", "verify-revision", revJSON, "-digest", digestJSON)
+	require.NoError(t, err)
+	require.Contains(t, out, "revision verified against digest "+qldbvectors.V1Digest)
+	out, err = runCmd(t, "", "verify-block", blockJSON, "-digest", qldbvectors.V1Digest)
+	require.NoError(t, err)
+	require.Contains(t, out, "block verified")
+	_, err = runCmd(t, "", "verify-revision", blockJSON, "-digest", digestJSON)
+	require.ErrorContains(t, err, "without a Revision member")
+	_, err = runCmd(t, "", "verify-revision", revJSON, "-digest", "nope.json")
+	require.ErrorContains(t, err, "neither a base64 32-byte digest nor a readable file")
+}
+
+func TestReadOnlyCommandsNeedAStoreAndCreateNothing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "mistyped")
+	for _, cmd := range []string{"ledgers", "verify"} {
+		_, err := runCmd(t, "", cmd, "-data", missing)
+		require.ErrorIs(t, err, journal.ErrNoStore, cmd)
+		require.ErrorContains(t, err, "check -data")
+		_, statErr := os.Stat(missing)
+		require.ErrorIs(t, statErr, os.ErrNotExist, "%s created %s", cmd, missing)
+	}
+	// A directory of other files is not a store, and demo does not fill it.
+	other := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o600))
+	_, err := runCmd(t, "", "demo", "-data", other)
+	require.ErrorIs(t, err, journal.ErrNoStore)
+	_, err = runCmd(t, "", "serve", "-data", other, "-addr", "127.0.0.1:0")
+	require.ErrorContains(t, err, "-create")
+	entries, err := os.ReadDir(other)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+}
+
+func TestVerifyCoversEveryLedgerAndSaysHowMany(t *testing.T) {
+	// More ledgers than one page of ListLedgers (100): verify used to check
+	// the first page only.
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := quill.Open(dir, &quill.Options{MaxLedgers: 105})
+	require.NoError(t, err)
+	for i := range 103 {
+		_, err := db.CreateLedger(context.Background(), &quill.CreateLedgerInput{Name: fmt.Sprintf("l%03d", i), PermissionsMode: quill.PermissionsStandard})
+		require.NoError(t, err)
+	}
+	require.NoError(t, db.Close())
+	out, err := runCmd(t, "", "verify", "-data", dir)
+	require.NoError(t, err)
+	require.Contains(t, out, "l102: 1 blocks")
+	require.Contains(t, out, "verified 103 ledgers: 103 blocks")
+}
+
+func TestErrorLinesHaveOnePrefix(t *testing.T) {
+	require.Equal(t, "quill: not found LEDGER \"x\": gone", errorLine(&quill.Error{Code: quill.CodeResourceNotFound, ResourceType: "LEDGER", ResourceName: "x", Message: "gone"}))
+	require.Equal(t, "quill: open x: no such file", errorLine(errors.New("open x: no such file")))
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,46 +18,109 @@ import (
 	"github.com/quilldb/quill/server"
 )
 
+const serveAbout = `Serves QLDB's API over HTTP for unchanged AWS clients until SIGINT or SIGTERM, then stops
+accepting, finishes the requests in flight and closes the store.
+
+It opens the Quill store in DIR. It creates one only in a new or empty directory, or anywhere with
+-create, and says so; a directory that holds other files and no store is refused. One process owns
+a data directory at a time.`
+
+// serveLimit is one of the quill.Options limits that serve takes as a
+// flag, so that its errors name the flag.
+type serveLimit struct {
+	flag  string
+	field *int
+	def   int
+	usage string
+}
+
 // serveCmd runs QLDB's control-plane API until SIGINT or SIGTERM, then
 // stops accepting, finishes the requests in flight and closes the store.
 func serveCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	c := newCommand("serve", "[-data DIR] [-addr HOST:PORT] [-auth FILE] [-create] [limits]", serveAbout, stdout)
+	fs := c.fs
 	dir := fs.String("data", "quill-data", "data directory")
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address (port 0 picks a free port)")
 	authFile := fs.String("auth", "", "require SigV4 signatures from the keys in this file (\"ACCESS_KEY_ID SECRET\" per line)")
+	create := fs.Bool("create", false, "create a store in DIR even if it holds other files")
 	region := fs.String("region", "us-east-1", "region in ARNs")
-	account := fs.String("account", "000000000000", "account in ARNs")
-	maxLedgers := fs.Int("max-ledgers", 5, "active ledger quota")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	account := fs.String("account", "000000000000", "account in ARNs (12 digits)")
+	maxBody := fs.Int64("max-body-bytes", 2<<20, "largest request body in bytes")
+	var opts quill.Options
+	d := (&quill.Options{}).EnsureDefaults() // the library's defaults, shown in -h
+	limits := []serveLimit{
+		{"max-ledgers", &opts.MaxLedgers, d.MaxLedgers, "active ledgers (QLDB's quota per account)"},
+		{"max-active-tables", &opts.MaxActiveTables, d.MaxActiveTables, "active tables per ledger"},
+		{"max-tables", &opts.MaxTables, d.MaxTables, "tables per ledger, dropped ones included"},
+		{"max-indexes-per-table", &opts.MaxIndexesPerTable, d.MaxIndexesPerTable, "indexes per table"},
+		{"max-documents-per-transaction", &opts.MaxDocumentsPerTransaction, d.MaxDocumentsPerTransaction, "documents one transaction may write"},
+		{"max-document-size", &opts.MaxDocumentSize, d.MaxDocumentSize, "largest document, bytes of Ion binary"},
+		{"max-transaction-size", &opts.MaxTransactionSize, d.MaxTransactionSize, "bytes one transaction may write"},
 	}
+	for _, l := range limits {
+		fs.IntVar(l.field, l.flag, l.def, l.usage)
+	}
+	rest, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return c.usageError("takes no arguments, got %q", rest)
+	}
+	for _, l := range limits {
+		if *l.field < 1 {
+			return c.usageError("-%s must be at least 1, got %d", l.flag, *l.field)
+		}
+	}
+	if opts.MaxActiveTables > opts.MaxTables {
+		return c.usageError("-max-active-tables (%d) must not exceed -max-tables (%d)", opts.MaxActiveTables, opts.MaxTables)
+	}
+	if *maxBody < 1<<20+1024 {
+		return c.usageError("-max-body-bytes must be at least %d (an IonText member may hold 1 MiB), got %d", 1<<20+1024, *maxBody)
+	}
+	// Signals are caught before anything is printed, so that a SIGTERM
+	// sent as soon as the first line appears shuts down cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	opts := &server.Options{Logger: logger}
+	sopts := &server.Options{Logger: logger, MaxBodyBytes: *maxBody}
 	if *authFile != "" {
 		keys, err := server.LoadKeys(*authFile)
 		if err != nil {
 			return err
 		}
-		opts.Keys = keys
+		sopts.Keys = keys
 	}
-	db, err := quill.Open(*dir, &quill.Options{Journal: journal.Options{Logger: logger}, Region: *region, Account: *account, MaxLedgers: *maxLedgers})
+	existed, err := journal.StoreExists(nil, *dir)
 	if err != nil {
 		return err
+	}
+	opts.Region, opts.Account = *region, *account
+	opts.Journal = journal.Options{Logger: logger}
+	if *create {
+		opts.Journal.Create = journal.CreateAlways
+	}
+	db, err := quill.Open(*dir, &opts)
+	if errors.Is(err, journal.ErrNoStore) {
+		return fmt.Errorf("%w (check -data, or pass -create to make a store there)", err)
+	}
+	if err != nil {
+		return err
+	}
+	if !existed {
+		fmt.Fprintf(stdout, "quill: created a new store in %s\n", *dir)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		_ = db.Close()
 		return err
 	}
-	srv := &http.Server{Handler: server.New(db, opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: server.New(db, sopts), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "quill: serving QLDB's API on http://%s (data %s)\n", ln.Addr(), *dir)
 	if f, ok := stdout.(*os.File); ok {
 		_ = f.Sync()
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

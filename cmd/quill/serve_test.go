@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -43,4 +45,23 @@ func TestServeBinary(t *testing.T) {
 		t.Fatal("quill serve did not stop after SIGTERM")
 	}
 	require.NoError(t, cmd.Wait(), "quill serve must exit 0 after SIGTERM")
+}
+
+// TestServeSaysWhenItCreatesAStore: a new directory gets a store and a line
+// saying so; the same directory the next time is served as it is.
+func TestServeSaysWhenItCreatesAStore(t *testing.T) {
+	bin := buildQuill(t)
+	dir := filepath.Join(t.TempDir(), "new")
+	for i, want := range []string{"quill: created a new store in " + dir, "quill: serving QLDB's API"} {
+		cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-data", dir)
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		first, err := bufio.NewReader(out).ReadString('\n')
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(first, want), "run %d printed %q", i, first)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		_, _ = io.Copy(io.Discard, out)
+		require.NoError(t, cmd.Wait())
+	}
 }

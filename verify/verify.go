@@ -263,40 +263,90 @@ func checkRevisions(block ion.Value, contains func([]byte) bool) error {
 // dot(entriesHash, previous blockHash) = blockHash.
 func Chain(blocks []ion.Value) error {
 	type located struct {
-		v      ion.Value
-		strand string
-		seq    int64
+		v   ion.Value
+		seq int64
 	}
 	sorted := make([]located, len(blocks))
 	for i, b := range blocks {
-		strand, seq := locate(b)
+		_, seq := locate(b)
 		if seq < 0 {
 			return &Error{SequenceNo: -1, Check: "chain", Err: malformed("block %d has no blockAddress.sequenceNo", i)}
 		}
-		sorted[i] = located{v: b, strand: strand, seq: seq}
+		sorted[i] = located{v: b, seq: seq}
 	}
 	slices.SortFunc(sorted, func(a, b located) int { return cmp.Compare(a.seq, b.seq) })
-	for i, cur := range sorted {
-		if err := Block(cur.v); err != nil {
+	var c ChainVerifier
+	for _, b := range sorted {
+		if err := c.Add(b.v); err != nil {
 			return err
-		}
-		if i == 0 {
-			continue
-		}
-		prev := sorted[i-1]
-		fail := func(err error) error {
-			return &Error{StrandID: cur.strand, SequenceNo: cur.seq, Check: "chain", Err: err}
-		}
-		if cur.strand != prev.strand || cur.seq != prev.seq+1 {
-			return fail(malformed("block %s/%d does not follow %s/%d", cur.strand, cur.seq, prev.strand, prev.seq))
-		}
-		prevHash, _ := requiredBlob(prev.v, "blockHash")
-		link, _ := requiredBlob(cur.v, "previousBlockHash")
-		if string(link) != string(prevHash) {
-			return fail(mismatch("previousBlockHash", prevHash, link))
 		}
 	}
 	return nil
+}
+
+// ChainVerifier checks a chain of blocks given one at a time in order, so
+// that an export of any size is verified in constant memory: each block
+// passes Block, follows the one before on the same strand, and links to
+// its hash. When the first block is block 0 it also folds the block hashes
+// into the journal's digest (Digest).
+type ChainVerifier struct {
+	strand   string
+	next     int64
+	prevHash []byte
+	count    int
+	acc      *merkle.Accumulator // nil unless the chain starts at block 0
+}
+
+// Add checks the next block of the chain.
+func (c *ChainVerifier) Add(block ion.Value) error {
+	strand, seq := locate(block)
+	if seq < 0 {
+		return &Error{SequenceNo: -1, Check: "chain", Err: malformed("block %d of the chain has no blockAddress.sequenceNo", c.count)}
+	}
+	if err := Block(block); err != nil {
+		return err
+	}
+	hash, _ := requiredBlob(block, "blockHash")
+	if c.count > 0 {
+		fail := func(err error) error {
+			return &Error{StrandID: strand, SequenceNo: seq, Check: "chain", Err: err}
+		}
+		if strand != c.strand || seq != c.next {
+			return fail(malformed("block %s/%d does not follow %s/%d", strand, seq, c.strand, c.next-1))
+		}
+		link, _ := requiredBlob(block, "previousBlockHash")
+		if string(link) != string(c.prevHash) {
+			return fail(mismatch("previousBlockHash", c.prevHash, link))
+		}
+	} else if seq == 0 {
+		c.acc = &merkle.Accumulator{}
+	}
+	if c.acc != nil {
+		if len(hash) != merkle.Size {
+			return &Error{StrandID: strand, SequenceNo: seq, Check: "chain", Err: malformed("blockHash is not %d bytes", merkle.Size)}
+		}
+		c.acc.Append(merkle.Hash(hash), nil)
+	}
+	c.strand, c.next, c.prevHash = strand, seq+1, hash
+	c.count++
+	return nil
+}
+
+// Blocks returns how many blocks were added.
+func (c *ChainVerifier) Blocks() int { return c.count }
+
+// Last returns the strand and sequence number of the last block added;
+// seq is -1 before the first.
+func (c *ChainVerifier) Last() (strand string, seq int64) { return c.strand, c.next - 1 }
+
+// Digest returns the digest of the journal up to the last block added,
+// folded from the block hashes; ok is false unless the chain started at
+// block 0 (a digest covers every block from the first).
+func (c *ChainVerifier) Digest() (digest merkle.Hash, ok bool) {
+	if c.acc == nil {
+		return merkle.Hash{}, false
+	}
+	return c.acc.Root()
 }
 
 // ParseProof decodes a proof as QLDB returns it: Ion text (or binary) of a

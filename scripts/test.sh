@@ -2,8 +2,8 @@
 # Runs Quill's whole test suite on a fresh machine with Go installed:
 # installs Debian's awscli (for the server's CLI test), downloads the pinned
 # modules, then runs every test (unit, conformance, differential, fuzz seed
-# corpora, end to end). Services that later tests need (MinIO, kinesalite)
-# are started here too when those tests exist.
+# corpora, end to end). It starts the services the integration tests use
+# on loopback (scripts/services.sh: MinIO, installed once per machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,13 @@ if [ ! -x /usr/bin/aws ]; then
 fi
 
 go mod download
+
+# MinIO (and, for the stream tests, kinesalite) on loopback; the tests
+# that use them fail rather than skip when they are missing.
+source scripts/services.sh
+start_minio
+export QUILL_TEST_REQUIRE_SERVICES=1
+
 go test -count=1 ./...
 
 # The benchmark peers (immudb, Tessera) live in their own module so that

@@ -47,6 +47,8 @@ type DB struct {
 	ledgers   map[string]*Ledger // open ledger handles by name
 	closeOnce sync.Once
 	closeErr  error
+
+	exports exportManager
 }
 
 // Open opens the DB stored in dir, creating it if needed, and finishes any
@@ -66,8 +68,15 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("quill: %w", err)
 	}
 	db := &DB{j: j, opts: o, ledgers: map[string]*Ledger{}}
-	if err := db.finishInterrupted(context.Background()); err != nil {
+	db.exports.running = map[string]context.CancelFunc{}
+	db.exports.ctx, db.exports.stop = context.WithCancel(context.Background())
+	ctx := context.Background()
+	if err := db.finishInterrupted(ctx); err != nil {
 		_ = j.Close()
+		return nil, err
+	}
+	if err := db.resumeExports(ctx); err != nil {
+		_ = db.Close()
 		return nil, err
 	}
 	return db, nil
@@ -75,7 +84,12 @@ func Open(dir string, opts *Options) (*DB, error) {
 
 // Close closes the DB. It is idempotent.
 func (db *DB) Close() error {
-	db.closeOnce.Do(func() { db.closeErr = db.j.Close() })
+	db.closeOnce.Do(func() {
+		// Background jobs stop first; they resume at the next Open.
+		db.exports.stop()
+		db.exports.wg.Wait()
+		db.closeErr = db.j.Close()
+	})
 	return db.closeErr
 }
 
@@ -475,8 +489,12 @@ func (db *DB) DeleteLedger(ctx context.Context, name string) error {
 	return db.finishDelete(ctx, rec)
 }
 
-// finishDelete removes the ledger's data, strand and catalog entry.
+// finishDelete stops the ledger's exports and removes its jobs, data,
+// strand and catalog entry.
 func (db *DB) finishDelete(ctx context.Context, rec *ledgerRecord) error {
+	if err := db.dropLedgerExports(ctx, rec.Name); err != nil {
+		return err
+	}
 	db.ledgersMu.Lock()
 	if l, ok := db.ledgers[rec.Name]; ok {
 		l.deleted.Store(true)

@@ -1,9 +1,11 @@
 package quill
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"github.com/quilldb/quill/export"
 	"github.com/quilldb/quill/journal"
 )
 
@@ -44,6 +46,27 @@ type Options struct {
 	// MaxRetries is how often Execute retries a transaction after an OCC
 	// conflict. Default: 4.
 	MaxRetries int
+	// ExportSinks makes the sink a journal export writes to, for the
+	// export's bucket and encryption: export/s3.New for S3 or an
+	// S3-compatible store, an export.DirSink for a directory. Default: nil,
+	// and ExportJournalToS3 fails with ResourcePreconditionNotMet. The
+	// library does not pick S3 itself, so that embedding Quill does not pull
+	// in the AWS SDK.
+	ExportSinks func(ctx context.Context, target export.Target) (export.Sink, error)
+	// MaxActiveJournalExports is how many exports of a ledger may be
+	// IN_PROGRESS at once, as QLDB's quota. Default: 2.
+	MaxActiveJournalExports int
+	// ExportObjectSize is the size at which an export's data object is
+	// closed (see export.Options.ObjectSize). Default: 8 MiB.
+	ExportObjectSize int
+	// ExportMaxBlocksPerSecond paces exports so that they leave CPU to the
+	// ledgers' commits. Default: 0, unpaced.
+	ExportMaxBlocksPerSecond float64
+	// ExportAttempts is how often an export that fails for a reason other
+	// than a refusal of the target (a network error, an unavailable store)
+	// is tried, from where it was, before it is CANCELLED. Default: 5.
+	ExportAttempts int
+
 	// RetryBaseDelay is the first backoff of Execute; each retry doubles it,
 	// with jitter, up to 100 times the base. Default: 10 ms.
 	RetryBaseDelay time.Duration
@@ -65,6 +88,9 @@ func (o *Options) EnsureDefaults() *Options {
 	setDefault(&o.TransactionTimeout, 30*time.Second)
 	setDefault(&o.MaxRetries, 4)
 	setDefault(&o.RetryBaseDelay, 10*time.Millisecond)
+	setDefault(&o.MaxActiveJournalExports, 2)
+	setDefault(&o.ExportObjectSize, 8<<20)
+	setDefault(&o.ExportAttempts, 5)
 	return o
 }
 
@@ -83,7 +109,8 @@ func (o *Options) Validate() error {
 	switch {
 	case o.MaxLedgers < 0 || o.MaxActiveTables < 0 || o.MaxTables < 0 || o.MaxIndexesPerTable < 0 ||
 		o.MaxDocumentsPerTransaction < 0 || o.MaxDocumentSize < 0 || o.MaxTransactionSize < 0 ||
-		o.MaxStatementLength < 0 || o.MaxRetries < 0:
+		o.MaxStatementLength < 0 || o.MaxRetries < 0 || o.MaxActiveJournalExports < 0 || o.ExportObjectSize < 0 ||
+		o.ExportAttempts < 0 || o.ExportMaxBlocksPerSecond < 0:
 		return errors.New("quill: Options limits must not be negative")
 	case o.MaxActiveTables > o.MaxTables:
 		return errors.New("quill: Options.MaxActiveTables must not exceed MaxTables")

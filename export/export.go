@@ -15,6 +15,14 @@ type Sink interface {
 	Put(ctx context.Context, key string, body []byte) error
 }
 
+// Target is where an export writes: the request's bucket and encryption.
+// The caller's factory turns it into a Sink.
+type Target struct {
+	Bucket     string
+	Encryption string // SSE_S3, SSE_KMS or NO_ENCRYPTION
+	KmsKeyArn  string
+}
+
 // Getter reads back what a Sink stored (verification, tests).
 type Getter interface {
 	Get(ctx context.Context, key string) ([]byte, error)

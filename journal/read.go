@@ -358,3 +358,34 @@ func (s *Strand) nodeGetter(r getter) merkle.NodeGetter {
 		return merkle.Hash(raw), nil
 	}
 }
+
+// WaitSettled returns once every block whose blockTimestamp is before t is
+// durable and published: when the last published block is at or after t, or
+// no commit is in flight (a commit queued later gets a timestamp no earlier
+// than the time it was queued). An export of a time range that ends at t
+// calls it before it looks the range up, so that a block committed just
+// before t is not missed while it is being synced.
+func (s *Strand) WaitSettled(ctx context.Context, t time.Time) error {
+	poll := time.NewTicker(10 * time.Millisecond) // a failed group publishes nothing
+	defer poll.Stop()
+	for {
+		st, _, changed := s.published()
+		if st.size > 0 && st.lastMillis >= t.UnixMilli() {
+			return nil
+		}
+		s.qmu.Lock()
+		idle := !s.leading && len(s.queue) == 0
+		s.qmu.Unlock()
+		if idle {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-poll.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.j.done:
+			return ErrClosed
+		}
+	}
+}

@@ -137,7 +137,10 @@ func TestJournalExportRequestRules(t *testing.T) {
 	}{
 		{"no start", "InclusiveStartTime", func(in *ExportJournalToS3Input) { in.InclusiveStartTime = time.Time{} }},
 		{"end in the future", "ExclusiveEndTime", func(in *ExportJournalToS3Input) { in.ExclusiveEndTime = now.Add(time.Hour) }},
-		{"end before start", "ExclusiveEndTime", func(in *ExportJournalToS3Input) { in.InclusiveStartTime = now.Add(-time.Second); in.ExclusiveEndTime = now.Add(-time.Minute) }},
+		{"end before start", "ExclusiveEndTime", func(in *ExportJournalToS3Input) {
+			in.InclusiveStartTime = now.Add(-time.Second)
+			in.ExclusiveEndTime = now.Add(-time.Minute)
+		}},
 		{"short bucket", "Bucket", func(in *ExportJournalToS3Input) { in.Bucket = "ab" }},
 		{"bucket with a slash", "Bucket", func(in *ExportJournalToS3Input) { in.Bucket = "a/b" }},
 		{"long prefix", "Prefix", func(in *ExportJournalToS3Input) { in.Prefix = string(make([]byte, 129)) }},

@@ -80,18 +80,26 @@ func (h *Handler) describeLedger(req *request) error {
 	return req.reply(describe(d, true))
 }
 
-func (h *Handler) listLedgers(req *request) error {
+// pageParams reads the max_results and next_token query parameters.
+func pageParams(req *request) (max int, token string, err error) {
 	q := req.r.URL.Query()
-	max := 0
 	if s := q.Get("max_results"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 100 {
-			return &quill.Error{Code: quill.CodeInvalidParameter, Parameter: "MaxResults",
+			return 0, "", &quill.Error{Code: quill.CodeInvalidParameter, Parameter: "MaxResults",
 				Message: fmt.Sprintf("must be an integer from 1 to 100, got %q", s)}
 		}
 		max = n
 	}
-	page, next, err := h.db.ListLedgers(req.ctx, max, q.Get("next_token"))
+	return max, q.Get("next_token"), nil
+}
+
+func (h *Handler) listLedgers(req *request) error {
+	max, token, err := pageParams(req)
+	if err != nil {
+		return err
+	}
+	page, next, err := h.db.ListLedgers(req.ctx, max, token)
 	if err != nil {
 		return err
 	}

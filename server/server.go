@@ -174,7 +174,15 @@ func route(method string, p []string) (string, handlerFunc) {
 			return "GetBlock", (*Handler).getBlock
 		case p[2] == "revision" && method == http.MethodPost:
 			return "GetRevision", (*Handler).getRevision
+		case p[2] == "journal-s3-exports" && method == http.MethodPost:
+			return "ExportJournalToS3", (*Handler).exportJournalToS3
+		case p[2] == "journal-s3-exports" && method == http.MethodGet:
+			return "ListJournalS3ExportsForLedger", (*Handler).listJournalS3Exports
 		}
+	case len(p) == 4 && p[0] == "ledgers" && p[2] == "journal-s3-exports" && method == http.MethodGet:
+		return "DescribeJournalS3Export", (*Handler).describeJournalS3Export
+	case len(p) == 1 && p[0] == "journal-s3-exports" && method == http.MethodGet:
+		return "ListJournalS3Exports", (*Handler).listJournalS3Exports
 	case len(p) == 2 && p[0] == "tags":
 		switch method {
 		case http.MethodPost:

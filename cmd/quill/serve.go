@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/quilldb/quill"
+	"github.com/quilldb/quill/export"
+	s3sink "github.com/quilldb/quill/export/s3"
 	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/server"
 )
@@ -46,6 +49,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	region := fs.String("region", "us-east-1", "region in ARNs")
 	account := fs.String("account", "000000000000", "account in ARNs (12 digits)")
 	maxBody := fs.Int64("max-body-bytes", 2<<20, "largest request body in bytes")
+	var bucketDirs bucketDirFlag
+	fs.Var(&bucketDirs, "bucket-dir", "NAME=DIR: journal exports to bucket NAME go to directory DIR instead of S3 (repeatable)")
+	objectSize := fs.Int("export-object-size", 8<<20, "journal exports close a data object at this many bytes")
+	pace := fs.Float64("export-max-blocks-per-second", 0, "pace journal exports (0: unpaced)")
 	var opts quill.Options
 	d := (&quill.Options{}).EnsureDefaults() // the library's defaults, shown in -h
 	limits := []serveLimit{
@@ -75,6 +82,12 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	if opts.MaxActiveTables > opts.MaxTables {
 		return c.usageError("-max-active-tables (%d) must not exceed -max-tables (%d)", opts.MaxActiveTables, opts.MaxTables)
 	}
+	if *objectSize < 1 {
+		return c.usageError("-export-object-size must be at least 1, got %d", *objectSize)
+	}
+	if *pace < 0 {
+		return c.usageError("-export-max-blocks-per-second must not be negative, got %g", *pace)
+	}
 	if *maxBody < 1<<20+1024 {
 		return c.usageError("-max-body-bytes must be at least %d (an IonText member may hold 1 MiB), got %d", 1<<20+1024, *maxBody)
 	}
@@ -96,6 +109,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts.Region, opts.Account = *region, *account
+	opts.ExportSinks = bucketDirs.sinks()
+	opts.ExportObjectSize, opts.ExportMaxBlocksPerSecond = *objectSize, *pace
 	opts.Journal = journal.Options{Logger: logger}
 	if *create {
 		opts.Journal.Create = journal.CreateAlways
@@ -141,4 +156,33 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "quill: stopped cleanly")
 	}
 	return err
+}
+
+// bucketDirFlag maps bucket names to local directories (-bucket-dir).
+type bucketDirFlag map[string]string
+
+func (b *bucketDirFlag) String() string { return fmt.Sprint(map[string]string(*b)) }
+
+func (b *bucketDirFlag) Set(v string) error {
+	name, dir, ok := strings.Cut(v, "=")
+	if !ok || name == "" || dir == "" {
+		return fmt.Errorf("want NAME=DIR, got %q", v)
+	}
+	if *b == nil {
+		*b = bucketDirFlag{}
+	}
+	(*b)[name] = dir
+	return nil
+}
+
+// sinks is serve's ExportSinks: a mapped bucket is a directory, any other
+// goes to S3 through the SDK's standard configuration (AWS_ENDPOINT_URL_S3
+// points it at an S3-compatible store).
+func (b bucketDirFlag) sinks() func(context.Context, export.Target) (export.Sink, error) {
+	return func(ctx context.Context, t export.Target) (export.Sink, error) {
+		if dir, ok := b[t.Bucket]; ok {
+			return export.DirSink{Dir: dir}, nil
+		}
+		return s3sink.New(ctx, s3sink.Config{Bucket: t.Bucket, Encryption: t.Encryption, KmsKeyArn: t.KmsKeyArn})
+	}
 }

@@ -3,7 +3,10 @@
 // them. Timestamps are epoch seconds (JSON numbers), blobs base64.
 package wire
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Timestamp is a time sent as epoch seconds with millisecond precision.
 type Timestamp float64
@@ -133,4 +136,61 @@ type Error struct {
 	ParameterName string `json:"ParameterName,omitempty"`
 	ResourceType  string `json:"ResourceType,omitempty"`
 	ResourceName  string `json:"ResourceName,omitempty"`
+}
+
+// Time converts a request timestamp (epoch seconds) to a time, to the
+// millisecond.
+func (t Timestamp) Time() time.Time {
+	return time.UnixMilli(int64(math.Round(float64(t) * 1000))).UTC()
+}
+
+// ExportJournalToS3Request is ExportJournalToS3's body.
+type ExportJournalToS3Request struct {
+	InclusiveStartTime    *Timestamp             `json:"InclusiveStartTime"`
+	ExclusiveEndTime      *Timestamp             `json:"ExclusiveEndTime"`
+	S3ExportConfiguration *S3ExportConfiguration `json:"S3ExportConfiguration"`
+	RoleArn               *string                `json:"RoleArn"`
+	OutputFormat          *string                `json:"OutputFormat"`
+}
+
+// S3ExportConfiguration is where an export writes.
+type S3ExportConfiguration struct {
+	Bucket                  *string                    `json:"Bucket"`
+	Prefix                  *string                    `json:"Prefix"`
+	EncryptionConfiguration *S3EncryptionConfiguration `json:"EncryptionConfiguration"`
+}
+
+// S3EncryptionConfiguration is an export's server-side encryption.
+type S3EncryptionConfiguration struct {
+	ObjectEncryptionType *string `json:"ObjectEncryptionType"`
+	KmsKeyArn            *string `json:"KmsKeyArn,omitempty"`
+}
+
+// ExportJournalToS3Response is ExportJournalToS3's answer.
+type ExportJournalToS3Response struct {
+	ExportID string `json:"ExportId"`
+}
+
+// JournalS3ExportDescription describes an export.
+type JournalS3ExportDescription struct {
+	LedgerName            string                `json:"LedgerName"`
+	ExportID              string                `json:"ExportId"`
+	ExportCreationTime    Timestamp             `json:"ExportCreationTime"`
+	Status                string                `json:"Status"`
+	InclusiveStartTime    Timestamp             `json:"InclusiveStartTime"`
+	ExclusiveEndTime      Timestamp             `json:"ExclusiveEndTime"`
+	S3ExportConfiguration S3ExportConfiguration `json:"S3ExportConfiguration"`
+	RoleArn               string                `json:"RoleArn"`
+	OutputFormat          string                `json:"OutputFormat,omitempty"`
+}
+
+// DescribeJournalS3ExportResponse is DescribeJournalS3Export's answer.
+type DescribeJournalS3ExportResponse struct {
+	ExportDescription JournalS3ExportDescription `json:"ExportDescription"`
+}
+
+// ListJournalS3ExportsResponse is the answer of both list operations.
+type ListJournalS3ExportsResponse struct {
+	JournalS3Exports []JournalS3ExportDescription `json:"JournalS3Exports"`
+	NextToken        string                       `json:"NextToken,omitempty"`
 }

@@ -91,7 +91,7 @@ func exportDescription(d *quill.JournalS3ExportDescription) wire.JournalS3Export
 		ExportCreationTime: wire.NewTimestamp(d.ExportCreationTime), Status: d.Status,
 		InclusiveStartTime: wire.NewTimestamp(d.InclusiveStartTime), ExclusiveEndTime: wire.NewTimestamp(d.ExclusiveEndTime),
 		S3ExportConfiguration: wire.S3ExportConfiguration{Bucket: &d.Bucket, Prefix: &d.Prefix, EncryptionConfiguration: enc},
-		RoleArn: d.RoleArn, OutputFormat: d.OutputFormat}
+		RoleArn:               d.RoleArn, OutputFormat: d.OutputFormat}
 }
 
 func deref(p *string) string {

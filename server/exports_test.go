@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	amzion "github.com/amazon-ion/ion-go/ion"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/qldb"
 	"github.com/aws/aws-sdk-go-v2/service/qldb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
-	amzion "github.com/amazon-ion/ion-go/ion"
 	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/export"
 	s3sink "github.com/quilldb/quill/export/s3"

@@ -25,13 +25,17 @@ commands:
   demo [-data DIR]                         build QLDB's vehicle-registration ledger, prove and verify a revision
   ledgers [-data DIR]                      list the ledgers of a data directory
   verify [-data DIR] [-ledger NAME]        re-verify every block and Merkle node of the ledgers (Check)
+  export -ledger NAME (-dir PATH | -bucket B) [-from T] [-to T] [-format F]
+                                           export a ledger's journal as QLDB's ExportJournalToS3 did
   bench WORKLOAD [flags]                   measure commit, prove, check or growth against raw Pebble
   hash [ION_TEXT]                          print the Ion hash (SHA-256, base64) of each value
   id                                       print a new 22-character QLDB id
   verify-block FILE [-proof P] [-digest D] check a block's hashes (and its proof to a digest)
   verify-revision FILE [-proof P] -digest D
                                            check a revision's hash and its proof to a digest
-  verify-chain FILE...                     check the hash chain of blocks, e.g. a journal export
+  verify-chain FILE... | MANIFEST [-digest D]
+                                           check the hash chain of blocks, or of a journal export
+                                           from its completed manifest (a path or s3://bucket/key)
   version                                  print Quill's version
 
 Run quill <command> -h for a command's flags. DIR defaults to ./quill-data.
@@ -75,6 +79,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return benchCmd(rest, stdout, stderr)
 	case "demo", "ledgers", "verify":
 		return dataCmd(cmd, rest, stdout)
+	case "export":
+		return exportCmd(rest, stdout)
 	case "hash":
 		return hashCmd(rest, stdin, stdout)
 	case "id":

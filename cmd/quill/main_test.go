@@ -115,7 +115,7 @@ func TestBenchSmoke(t *testing.T) {
 }
 
 func TestEveryCommandAnswersHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "hash", "id", "version",
+	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "export", "hash", "id", "version",
 		"verify-block", "verify-revision", "verify-chain"} {
 		for _, flag := range []string{"-h", "--help"} {
 			out, err := runCmd(t, "", cmd, flag)
@@ -218,4 +218,46 @@ func TestVerifyCoversEveryLedgerAndSaysHowMany(t *testing.T) {
 func TestErrorLinesHaveOnePrefix(t *testing.T) {
 	require.Equal(t, "quill: not found LEDGER \"x\": gone", errorLine(&quill.Error{Code: quill.CodeResourceNotFound, ResourceType: "LEDGER", ResourceName: "x", Message: "gone"}))
 	require.Equal(t, "quill: open x: no such file", errorLine(errors.New("open x: no such file")))
+}
+
+func TestExportToADirectoryThenVerifyItsChainAndDigest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := runCmd(t, "", "demo", "-data", dir)
+	require.NoError(t, err)
+	out := t.TempDir()
+	for _, format := range []string{"ION_TEXT", "ION_BINARY", "JSON"} {
+		printed, err := runCmd(t, "", "export", "-data", dir, "-ledger", "vehicle-registration", "-dir", out,
+			"-prefix", "exp/"+format, "-format", format)
+		require.NoError(t, err, format)
+		require.Contains(t, printed, "COMPLETED: 4 blocks in 1 objects")
+		manifest := strings.TrimSpace(printed[strings.Index(printed, "manifest: ")+len("manifest: "):])
+		_, err = os.Stat(manifest)
+		require.NoError(t, err, "the printed manifest path exists")
+
+		db, err := quill.Open(dir, nil)
+		require.NoError(t, err)
+		l, err := db.Ledger(context.Background(), "vehicle-registration")
+		require.NoError(t, err)
+		d, err := l.GetDigest(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		digestJSON := writeFile(t, "digest.json", fmt.Sprintf(`{"Digest":%q,"DigestTipAddress":{"IonText":%q}}`, d.Digest, d.Tip.String()))
+
+		printed, err = runCmd(t, "", "verify-chain", manifest, "-digest", digestJSON)
+		if format == "JSON" {
+			require.ErrorContains(t, err, "JSON Lines export cannot be verified")
+			continue
+		}
+		require.NoError(t, err, format)
+		require.Contains(t, printed, "chain of 4 blocks verified")
+		require.Contains(t, printed, "the chain folds to digest "+d.Digest.String())
+		_, err = runCmd(t, "", "verify-chain", manifest, "-digest", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+		require.ErrorContains(t, err, "the chain folds to")
+	}
+	_, err = runCmd(t, "", "export", "-data", dir, "-ledger", "vehicle-registration")
+	require.ErrorIs(t, err, errUsage, "neither -dir nor -bucket")
+	_, err = runCmd(t, "", "export", "-data", dir, "-ledger", "nope", "-dir", out)
+	require.ErrorIs(t, err, quill.ErrResourceNotFound)
+	_, err = runCmd(t, "", "export", "-data", dir, "-ledger", "vehicle-registration", "-dir", out, "-format", "CSV")
+	require.ErrorContains(t, err, "OutputFormat")
 }

@@ -1,14 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 
+	"github.com/quilldb/quill/export"
+	s3sink "github.com/quilldb/quill/export/s3"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/verify"
 )
 
@@ -151,31 +158,203 @@ func readDigest(arg string) ([]byte, error) {
 	return d, nil
 }
 
+const verifyChainAbout = `Checks that blocks form one hash chain and that each block's hashes are right.
+
+Given files ("-" is standard input), it reads the blocks in them (Ion text or binary) in order.
+Given the completed manifest of a journal export (a path ending in .completed.manifest, or
+s3://BUCKET/KEY read with the AWS SDK's standard configuration), it reads every object the
+manifest lists, in order, one at a time. With -digest D (base64, or the JSON of aws qldb
+get-digest) it also checks that an export that starts at block 0 folds to that digest; the digest's
+tip must be the export's last block.`
+
 func verifyChainCmd(args []string, stdin io.Reader, stdout io.Writer) error {
-	c := newCommand("verify-chain", "FILE...", `Checks that the blocks in the files, in order, form one hash chain and that each block's
-hashes are right: what a journal export holds. "-" is standard input.`, stdout)
+	c := newCommand("verify-chain", "FILE... | MANIFEST [-digest D]", verifyChainAbout, stdout)
+	digestArg := c.fs.String("digest", "", "base64 digest, or a file with the JSON of aws qldb get-digest")
 	files, err := c.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return c.usageError("needs at least one FILE")
+		return c.usageError("needs at least one FILE or a MANIFEST")
 	}
-	var blocks []ion.Value
-	for _, f := range files {
-		data, err := readInput(f, stdin)
+	var chain verify.ChainVerifier
+	if len(files) == 1 && isManifest(files[0]) {
+		if err := verifyExport(context.Background(), files[0], &chain, stdout); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range files {
+			data, err := readInput(f, stdin)
+			if err != nil {
+				return err
+			}
+			if err := addBlocks(&chain, f, data); err != nil {
+				return err
+			}
+		}
+	}
+	if chain.Blocks() == 0 {
+		return fmt.Errorf("no blocks to verify")
+	}
+	strand, last := chain.Last()
+	if _, err := fmt.Fprintf(stdout, "chain of %d blocks verified (strand %s, last block %d)\n", chain.Blocks(), strand, last); err != nil {
+		return err
+	}
+	if *digestArg == "" {
+		return nil
+	}
+	want, tip, err := readDigestAndTip(*digestArg)
+	if err != nil {
+		return err
+	}
+	got, ok := chain.Digest()
+	switch {
+	case !ok:
+		return fmt.Errorf("-digest: the chain does not start at block 0, and a digest covers every block from the first")
+	case tip >= 0 && tip != last:
+		return fmt.Errorf("-digest: the digest's tip is block %d, the chain ends at block %d", tip, last)
+	case !bytes.Equal(got[:], want):
+		return fmt.Errorf("-digest: the chain folds to %s, not to %s", base64.StdEncoding.EncodeToString(got[:]), base64.StdEncoding.EncodeToString(want))
+	}
+	_, err = fmt.Fprintf(stdout, "the chain folds to digest %s\n", base64.StdEncoding.EncodeToString(want))
+	return err
+}
+
+func addBlocks(chain *verify.ChainVerifier, name string, data []byte) error {
+	vals, err := ion.ParseAll(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for _, v := range vals {
+		if err := chain.Add(v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func isManifest(name string) bool {
+	return strings.HasPrefix(name, "s3://") || strings.HasSuffix(name, ".completed.manifest")
+}
+
+// verifyExport reads an export's completed manifest and every object it
+// lists, feeding the blocks to chain.
+func verifyExport(ctx context.Context, manifest string, chain *verify.ChainVerifier, stdout io.Writer) error {
+	var get func(key string) ([]byte, error)
+	var manifestData []byte
+	var err error
+	if rest, ok := strings.CutPrefix(manifest, "s3://"); ok {
+		bucket, key, ok := strings.Cut(rest, "/")
+		if !ok || bucket == "" || key == "" {
+			return fmt.Errorf("%s: want s3://BUCKET/KEY", manifest)
+		}
+		sink, err := s3sink.New(ctx, s3sink.Config{Bucket: bucket})
 		if err != nil {
 			return err
 		}
-		vals, err := ion.ParseAll(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
+		get = func(key string) ([]byte, error) { return sink.Get(ctx, key) }
+		if manifestData, err = get(key); err != nil {
+			return err
 		}
-		blocks = append(blocks, vals...)
+	} else {
+		if manifestData, err = os.ReadFile(manifest); err != nil { //nolint:gosec // the file the user names
+			return err
+		}
+		root, err := exportRoot(manifest, manifestData)
+		if err != nil {
+			return err
+		}
+		dir := export.DirSink{Dir: root}
+		get = func(key string) ([]byte, error) { return dir.Get(ctx, key) }
 	}
-	if err := verify.Chain(blocks); err != nil {
-		return err
+	keys, err := manifestKeys(manifestData)
+	if err != nil {
+		return fmt.Errorf("%s: %w", manifest, err)
 	}
-	_, err = fmt.Fprintf(stdout, "chain of %d blocks verified\n", len(blocks))
+	for _, key := range keys {
+		if strings.HasSuffix(key, ".json") {
+			return fmt.Errorf("%s: a JSON Lines export cannot be verified (the conversion from Ion loses the types the hashes cover): export ION_TEXT or ION_BINARY", key)
+		}
+		data, err := get(key)
+		if err != nil {
+			return err
+		}
+		if err := addBlocks(chain, key, data); err != nil {
+			return err
+		}
+	}
+	_, err = fmt.Fprintf(stdout, "%d objects listed by %s read\n", len(keys), manifest)
 	return err
+}
+
+// manifestKeys reads {keys:[...]} in Ion or JSON.
+func manifestKeys(data []byte) ([]string, error) {
+	var m struct {
+		Keys []string `json:"keys"`
+	}
+	if json.Unmarshal(data, &m) == nil && m.Keys != nil {
+		return m.Keys, nil
+	}
+	v, err := ion.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a completed manifest: %w", err)
+	}
+	list, ok := v.Get("keys")
+	if !ok || list.Type() != ion.ListType {
+		return nil, fmt.Errorf("not a completed manifest: no keys list")
+	}
+	keys := make([]string, 0, list.Len())
+	for _, k := range list.Elems() {
+		keys = append(keys, k.Text())
+	}
+	return keys, nil
+}
+
+// exportRoot is the directory a local export's keys are relative to: the
+// manifest's key is PREFIX + its file name, and the data keys share the
+// prefix, so the root is the manifest's path less that key.
+func exportRoot(manifestPath string, data []byte) (string, error) {
+	keys, err := manifestKeys(data)
+	if err != nil || len(keys) == 0 {
+		return filepath.Dir(manifestPath), err
+	}
+	at := datePart.FindStringIndex(keys[0])
+	if at == nil {
+		return "", fmt.Errorf("%s: key %q is not an export's data key (PREFIX YYYY/MM/DD/HH/STRAND.FIRST-LAST.ion)", manifestPath, keys[0])
+	}
+	prefix := keys[0][:at[0]]
+	key := prefix + filepath.Base(manifestPath)
+	abs := filepath.ToSlash(manifestPath)
+	if !strings.HasSuffix(abs, key) {
+		return "", fmt.Errorf("%s: its keys start with %q, which is not where the manifest lies", manifestPath, prefix)
+	}
+	root := strings.TrimSuffix(abs, key)
+	if root == "" {
+		root = "."
+	}
+	return filepath.FromSlash(root), nil
+}
+
+var datePart = regexp.MustCompile(`\d{4}/\d{2}/\d{2}/\d{2}/[^/]+$`)
+
+// readDigestAndTip reads -digest; tip is -1 when only the base64 digest
+// was given.
+func readDigestAndTip(arg string) ([]byte, int64, error) {
+	d, err := readDigest(arg)
+	if err != nil {
+		return nil, 0, err
+	}
+	data, ferr := os.ReadFile(arg) //nolint:gosec // the file the user names
+	if ferr != nil {
+		return d, -1, nil
+	}
+	r, _ := parseAWSResponse(data)
+	if r.DigestTipAddress == nil {
+		return d, -1, nil
+	}
+	tip, err := journal.ParseAddress(r.DigestTipAddress.IonText)
+	if err != nil {
+		return nil, 0, fmt.Errorf("-digest file %s: DigestTipAddress: %w", arg, err)
+	}
+	return d, int64(tip.SequenceNo), nil
 }

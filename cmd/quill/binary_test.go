@@ -25,11 +25,12 @@ func buildQuill(t *testing.T) string {
 	return bin
 }
 
-// startServe runs `quill serve` on a free port over dir and returns the URL
-// it prints, the rest of its output line by line, and the process.
-func startServe(t *testing.T, bin, dir string) (url string, lines <-chan string, cmd *exec.Cmd) {
+// startServe runs `quill serve` on a free port over dir (with extra
+// flags) and returns the URL it prints, the rest of its output line by
+// line, and the process.
+func startServe(t *testing.T, bin, dir string, extra ...string) (url string, lines <-chan string, cmd *exec.Cmd) {
 	t.Helper()
-	cmd = exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-data", dir)
+	cmd = exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0", "-data", dir}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = io.Discard

@@ -481,7 +481,7 @@ func (db *DB) ListJournalS3Exports(ctx context.Context, ledgerName string, maxRe
 // WaitJournalS3Export waits until an export leaves IN_PROGRESS (or ctx
 // ends) and returns its description.
 func (db *DB) WaitJournalS3Export(ctx context.Context, ledgerName, exportID string) (*JournalS3ExportDescription, error) {
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		d, err := db.DescribeJournalS3Export(ctx, ledgerName, exportID)

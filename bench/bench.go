@@ -58,6 +58,9 @@ type Config struct {
 	Smoke bool
 	// Progress receives progress lines (a bar on a terminal); nil is quiet.
 	Progress io.Writer
+	// ExportBucket, if set, adds an S3 target to the export workload (the
+	// AWS SDK's standard configuration says where S3 is).
+	ExportBucket string
 }
 
 func (c *Config) withDefaults() Config {
@@ -215,8 +218,10 @@ func Run(ctx context.Context, cfg *Config) (*Report, error) {
 		run = runCheck
 	case Growth:
 		run = runGrowth
+	case Export:
+		run = runExport
 	default:
-		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth)", c.Workload)
+		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth, export)", c.Workload)
 	}
 	p := newProgress(c.Progress, len(engines)*pointsOf(&c))
 	defer p.done()
@@ -238,6 +243,8 @@ func pointsOf(c *Config) int {
 			n *= len(c.Sizes)
 		}
 		return n
+	case Export:
+		return len(c.Sizes) // each size reports its points at once
 	}
 	return len(c.Sizes)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/quilldb/quill"
+	"github.com/quilldb/quill/export"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/verify"
@@ -31,7 +33,14 @@ func (quillEngine) Name() string { return "quill" }
 func (quillEngine) Supports(string) bool { return true }
 
 func (quillEngine) Open(ctx context.Context, dir string) (Store, error) {
-	db, err := quill.Open(dir, &quill.Options{MaxRetries: 100})
+	s := &quillStore{}
+	db, err := quill.Open(dir, &quill.Options{MaxRetries: 100, MaxActiveJournalExports: 100,
+		ExportSinks: func(context.Context, export.Target) (export.Sink, error) {
+			if sink := s.exportSink.Load(); sink != nil {
+				return *sink, nil
+			}
+			return nil, errors.New("bench: no export sink set")
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -47,13 +56,15 @@ func (quillEngine) Open(ctx context.Context, dir string) (Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &quillStore{db: db, l: l}, nil
+	s.db, s.l = db, l
+	return s, nil
 }
 
 type quillStore struct {
-	db    *quill.DB
-	l     *quill.Ledger
-	addrs sync.Map // document id -> journal.Address of its latest revision
+	db         *quill.DB
+	l          *quill.Ledger
+	addrs      sync.Map                     // document id -> journal.Address of its latest revision
+	exportSink atomic.Pointer[export.Sink] // where the export workload writes
 }
 
 const table = "VehicleRegistration"

@@ -37,7 +37,7 @@ func unit(workload string) string {
 	switch workload {
 	case Prove:
 		return "proofs/s"
-	case Check:
+	case Check, Export:
 		return "blocks/s"
 	}
 	return "tx/s"

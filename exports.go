@@ -361,49 +361,91 @@ func (db *DB) resumeExports(ctx context.Context) error {
 	return nil
 }
 
-// dropLedgerExports cancels the running exports of a ledger, waits for
-// them, and deletes the ledger's job records.
-func (db *DB) dropLedgerExports(ctx context.Context, ledger string) error {
+// stopRunning cancels the running jobs among ids and waits until none of
+// them runs.
+func (db *DB) stopRunning(ctx context.Context, ids map[string]bool) error {
 	m := &db.exports
-	jobs, err := db.exportRecords(ctx)
-	if err != nil {
-		return err
-	}
-	var deletes []journal.Write
-	for _, rec := range jobs {
-		if rec.Ledger != ledger {
-			continue
-		}
-		m.runMu.Lock()
-		cancel := m.running[rec.ID]
-		m.runMu.Unlock()
-		if cancel != nil {
+	m.runMu.Lock()
+	for id := range ids {
+		if cancel := m.running[id]; cancel != nil {
 			cancel()
 		}
-		deletes = append(deletes, journal.Write{Key: exportKey(rec.ID), Delete: true})
 	}
-	// A cancelled job returns without saving: wait until none of this
-	// ledger's is running before the records go.
+	m.runMu.Unlock()
+	// A cancelled job returns without saving its state: wait for it.
 	for {
 		m.runMu.Lock()
 		busy := false
-		for _, rec := range jobs {
-			if _, ok := m.running[rec.ID]; ok && rec.Ledger == ledger {
+		for id := range ids {
+			if _, ok := m.running[id]; ok {
 				busy = true
 			}
 		}
 		m.runMu.Unlock()
 		if !busy {
-			break
+			return nil
 		}
-		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+		if err := sleepCtx(ctx, 2*time.Millisecond); err != nil {
 			return err
+		}
+	}
+}
+
+// dropLedgerExports stops the running exports of a ledger and deletes the
+// ledger's job records.
+func (db *DB) dropLedgerExports(ctx context.Context, ledger string) error {
+	jobs, err := db.exportRecords(ctx)
+	if err != nil {
+		return err
+	}
+	ids := map[string]bool{}
+	var deletes []journal.Write
+	for _, rec := range jobs {
+		if rec.Ledger == ledger {
+			ids[rec.ID] = true
+			deletes = append(deletes, journal.Write{Key: exportKey(rec.ID), Delete: true})
 		}
 	}
 	if len(deletes) == 0 {
 		return nil
 	}
+	if err := db.stopRunning(ctx, ids); err != nil {
+		return err
+	}
 	return mapJournalErr(db.j.Write(ctx, deletes))
+}
+
+// CancelJournalS3Export stops an export that is IN_PROGRESS and marks it
+// CANCELLED; the objects it wrote stay. QLDB has no such call; Go programs
+// and tools use it to give up an export. An export that already finished is
+// left as it is.
+func (db *DB) CancelJournalS3Export(ctx context.Context, ledgerName, exportID string) (*JournalS3ExportDescription, error) {
+	d, err := db.DescribeJournalS3Export(ctx, ledgerName, exportID)
+	if err != nil || d.Status != ExportInProgress {
+		return d, err
+	}
+	db.exports.mu.Lock() // no resume or start of exports meanwhile
+	defer db.exports.mu.Unlock()
+	if err := db.stopRunning(ctx, map[string]bool{exportID: true}); err != nil {
+		return nil, err
+	}
+	jobs, err := db.exportRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range jobs {
+		if rec.ID != exportID {
+			continue
+		}
+		if rec.Status == ExportInProgress {
+			rec.Status, rec.Cause, rec.Finished = ExportCancelled, "cancelled by CancelJournalS3Export", db.opts.Journal.Clock().UnixMilli()
+			if err := db.saveExport(ctx, rec); err != nil {
+				return nil, err
+			}
+		}
+		return rec.describe(), nil
+	}
+	return nil, notFound("JOURNAL_S3_EXPORT", exportID, "no export with this id for ledger "+ledgerName)
 }
 
 func (rec *exportRecord) describe() *JournalS3ExportDescription {

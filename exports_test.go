@@ -271,3 +271,28 @@ func TestFinishedExportsExpireAfterSevenDaysAndGoWithTheirLedger(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, all)
 }
+
+func TestCancelJournalS3Export(t *testing.T) {
+	root := t.TempDir()
+	gate := &gatedSink{pass: 1, gate: make(chan struct{}), entered: make(chan struct{})}
+	db := openDB(t, &Options{Journal: journal.Options{Clock: tickingClock()},
+		ExportSinks: func(_ context.Context, t export.Target) (export.Sink, error) {
+			gate.Sink = export.DirSink{Dir: filepath.Join(root, t.Bucket)}
+			return gate, nil
+		}})
+	l := newLedger(t, db, "stop")
+	fillLedger(t, l, 3)
+	id, err := db.ExportJournalToS3(ctx, "stop", exportInput(db, "bucket"))
+	require.NoError(t, err)
+	<-gate.entered
+	d, err := db.CancelJournalS3Export(ctx, "stop", id)
+	require.NoError(t, err)
+	require.Equal(t, ExportCancelled, d.Status)
+	require.Contains(t, d.ErrorCause, "CancelJournalS3Export")
+	d, err = db.DescribeJournalS3Export(ctx, "stop", id)
+	require.NoError(t, err)
+	require.Equal(t, ExportCancelled, d.Status, "stored")
+	// The slot is free again.
+	_, err = db.ExportJournalToS3(ctx, "stop", exportInput(db, "bucket"))
+	require.NoError(t, err)
+}

@@ -2,11 +2,12 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/quilldb/quill"
@@ -96,7 +97,7 @@ func exportPoints(ctx context.Context, c *Config, e Engine, s Store, size int, p
 			r.Extra["format="+format+",target="+t.name] = 1
 			r.Extra["MB/s"] = float64(bytes) / elapsed.Seconds() / 1e6
 			r.Extra["vs-check"] = r.OpsPerSec / checkRate
-			r.Extra["heap-added-MiB"] = float64(added) / (1 << 20)
+			r.Extra["live-heap-added-MiB"] = float64(added) / (1 << 20)
 			out = append(out, r)
 		}
 	}
@@ -178,31 +179,32 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// heapSampler records the peak heap in use above the heap when it started.
+// heapSampler records the peak live heap (as of each garbage collection,
+// runtime/metrics' /gc/heap/live:bytes) above the live heap when it
+// started: what the work holds, not the garbage it has yet to collect.
 type heapSampler struct {
-	base, peak atomic.Uint64
+	base, peak uint64
 	done       chan struct{}
 	wg         sync.WaitGroup
 }
 
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 func startHeapSampler() *heapSampler {
 	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	h := &heapSampler{done: make(chan struct{})}
-	h.base.Store(m.HeapInuse)
-	h.peak.Store(m.HeapInuse)
+	h := &heapSampler{done: make(chan struct{}), base: liveHeap()}
+	h.peak = h.base
 	h.wg.Go(func() {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
 			case <-tick.C:
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > h.peak.Load() {
-					h.peak.Store(m.HeapInuse)
-				}
+				h.peak = max(h.peak, liveHeap())
 			case <-h.done:
 				return
 			}
@@ -214,7 +216,7 @@ func startHeapSampler() *heapSampler {
 func (h *heapSampler) stop() uint64 {
 	close(h.done)
 	h.wg.Wait()
-	return h.peak.Load() - h.base.Load()
+	return max(h.peak, liveHeap()) - h.base
 }
 
 // ExportJournal runs one journal export of the whole ledger through the
@@ -229,6 +231,12 @@ func (s *quillStore) ExportJournal(ctx context.Context, format string, sink expo
 		return 0, 0, err
 	}
 	d, err := s.db.WaitJournalS3Export(ctx, "bench", id)
+	if ctx.Err() != nil {
+		// Export jobs outlive their caller's context: stop this one, so
+		// that it does not run into the next measurement.
+		_, cerr := s.db.CancelJournalS3Export(context.WithoutCancel(ctx), "bench", id)
+		return 0, 0, errors.Join(ctx.Err(), cerr)
+	}
 	if err != nil {
 		return 0, 0, err
 	}

@@ -48,7 +48,7 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	exports exportManager
+	jobs jobs
 }
 
 // Open opens the DB stored in dir, creating it if needed, and finishes any
@@ -68,8 +68,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("quill: %w", err)
 	}
 	db := &DB{j: j, opts: o, ledgers: map[string]*Ledger{}}
-	db.exports.running = map[string]context.CancelFunc{}
-	db.exports.ctx, db.exports.stop = context.WithCancel(context.Background())
+	db.jobs.init()
 	ctx := context.Background()
 	if err := db.finishInterrupted(ctx); err != nil {
 		_ = j.Close()
@@ -86,8 +85,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		// Background jobs stop first; they resume at the next Open.
-		db.exports.stop()
-		db.exports.wg.Wait()
+		db.jobs.close()
 		db.closeErr = db.j.Close()
 	})
 	return db.closeErr

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/quilldb/quill/export"
@@ -170,8 +169,8 @@ func (db *DB) ExportJournalToS3(ctx context.Context, ledgerName string, in *Expo
 		return "", &Error{Code: CodeResourcePreconditionNotMet, ResourceType: "JOURNAL_S3_EXPORT",
 			Message: "this DB has no export target: set Options.ExportSinks (quill serve sets one)"}
 	}
-	db.exports.mu.Lock()
-	defer db.exports.mu.Unlock()
+	db.jobs.mu.Lock()
+	defer db.jobs.mu.Unlock()
 	rec, err := db.readLedger(ledgerName)
 	if err != nil {
 		return "", err
@@ -214,31 +213,8 @@ func (db *DB) ExportJournalToS3(ctx context.Context, ledgerName string, in *Expo
 	return job.ID, nil
 }
 
-// exportManager tracks the running export jobs.
-type exportManager struct {
-	mu      sync.Mutex // serialises starting exports (the per-ledger limit)
-	runMu   sync.Mutex
-	running map[string]context.CancelFunc // by export id
-	ctx     context.Context               // cancelled by Close
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
-}
-
 func (db *DB) startExport(rec *exportRecord) {
-	m := &db.exports
-	ctx, cancel := context.WithCancel(m.ctx)
-	m.runMu.Lock()
-	m.running[rec.ID] = cancel
-	m.runMu.Unlock()
-	m.wg.Go(func() {
-		defer func() {
-			m.runMu.Lock()
-			delete(m.running, rec.ID)
-			m.runMu.Unlock()
-			cancel()
-		}()
-		db.runExport(ctx, rec)
-	})
+	db.jobs.start(rec.ID, func(ctx context.Context) { db.runExport(ctx, rec) })
 }
 
 // runExport runs a job until it completes, is refused, or ctx ends (Close,
@@ -303,17 +279,6 @@ func (db *DB) exportOnce(ctx context.Context, rec *exportRecord) error {
 	return err
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func (db *DB) saveExport(ctx context.Context, rec *exportRecord) error {
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -361,36 +326,6 @@ func (db *DB) resumeExports(ctx context.Context) error {
 	return nil
 }
 
-// stopRunning cancels the running jobs among ids and waits until none of
-// them runs.
-func (db *DB) stopRunning(ctx context.Context, ids map[string]bool) error {
-	m := &db.exports
-	m.runMu.Lock()
-	for id := range ids {
-		if cancel := m.running[id]; cancel != nil {
-			cancel()
-		}
-	}
-	m.runMu.Unlock()
-	// A cancelled job returns without saving its state: wait for it.
-	for {
-		m.runMu.Lock()
-		busy := false
-		for id := range ids {
-			if _, ok := m.running[id]; ok {
-				busy = true
-			}
-		}
-		m.runMu.Unlock()
-		if !busy {
-			return nil
-		}
-		if err := sleepCtx(ctx, 2*time.Millisecond); err != nil {
-			return err
-		}
-	}
-}
-
 // dropLedgerExports stops the running exports of a ledger and deletes the
 // ledger's job records.
 func (db *DB) dropLedgerExports(ctx context.Context, ledger string) error {
@@ -409,7 +344,7 @@ func (db *DB) dropLedgerExports(ctx context.Context, ledger string) error {
 	if len(deletes) == 0 {
 		return nil
 	}
-	if err := db.stopRunning(ctx, ids); err != nil {
+	if err := db.jobs.stop(ctx, ids); err != nil {
 		return err
 	}
 	return mapJournalErr(db.j.Write(ctx, deletes))
@@ -424,9 +359,9 @@ func (db *DB) CancelJournalS3Export(ctx context.Context, ledgerName, exportID st
 	if err != nil || d.Status != ExportInProgress {
 		return d, err
 	}
-	db.exports.mu.Lock() // no resume or start of exports meanwhile
-	defer db.exports.mu.Unlock()
-	if err := db.stopRunning(ctx, map[string]bool{exportID: true}); err != nil {
+	db.jobs.mu.Lock() // no resume or start of exports meanwhile
+	defer db.jobs.mu.Unlock()
+	if err := db.jobs.stop(ctx, map[string]bool{exportID: true}); err != nil {
 		return nil, err
 	}
 	jobs, err := db.exportRecords(ctx)

@@ -63,7 +63,7 @@ func (quillEngine) Open(ctx context.Context, dir string) (Store, error) {
 type quillStore struct {
 	db         *quill.DB
 	l          *quill.Ledger
-	addrs      sync.Map                     // document id -> journal.Address of its latest revision
+	addrs      sync.Map                    // document id -> journal.Address of its latest revision
 	exportSink atomic.Pointer[export.Sink] // where the export workload writes
 }
 

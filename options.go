@@ -7,6 +7,7 @@ import (
 
 	"github.com/quilldb/quill/export"
 	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/stream"
 )
 
 // Options configure a DB. A nil *Options means all defaults; every field's
@@ -67,6 +68,19 @@ type Options struct {
 	// is tried, from where it was, before it is CANCELLED. Default: 5.
 	ExportAttempts int
 
+	// StreamSinks makes the sink a journal stream writes to, for the
+	// stream's Kinesis target: stream/kinesis.New for Kinesis or a
+	// Kinesis-compatible server, or a stream.Func for a consumer in this
+	// program. Default: nil, and StreamJournalToKinesis fails with
+	// ResourcePreconditionNotMet.
+	StreamSinks func(ctx context.Context, target StreamTarget) (stream.Sink, error)
+	// MaxActiveStreams is how many streams of a ledger may be ACTIVE or
+	// IMPAIRED at once, as QLDB's quota. Default: 5.
+	MaxActiveStreams int
+	// StreamImpairedTimeout is how long a stream whose target refuses
+	// writes stays IMPAIRED before it is FAILED. Default: 1 hour.
+	StreamImpairedTimeout time.Duration
+
 	// RetryBaseDelay is the first backoff of Execute; each retry doubles it,
 	// with jitter, up to 100 times the base. Default: 10 ms.
 	RetryBaseDelay time.Duration
@@ -91,6 +105,8 @@ func (o *Options) EnsureDefaults() *Options {
 	setDefault(&o.MaxActiveJournalExports, 2)
 	setDefault(&o.ExportObjectSize, 8<<20)
 	setDefault(&o.ExportAttempts, 5)
+	setDefault(&o.MaxActiveStreams, 5)
+	setDefault(&o.StreamImpairedTimeout, time.Hour)
 	return o
 }
 
@@ -110,7 +126,7 @@ func (o *Options) Validate() error {
 	case o.MaxLedgers < 0 || o.MaxActiveTables < 0 || o.MaxTables < 0 || o.MaxIndexesPerTable < 0 ||
 		o.MaxDocumentsPerTransaction < 0 || o.MaxDocumentSize < 0 || o.MaxTransactionSize < 0 ||
 		o.MaxStatementLength < 0 || o.MaxRetries < 0 || o.MaxActiveJournalExports < 0 || o.ExportObjectSize < 0 ||
-		o.ExportAttempts < 0 || o.ExportMaxBlocksPerSecond < 0:
+		o.ExportAttempts < 0 || o.ExportMaxBlocksPerSecond < 0 || o.MaxActiveStreams < 0 || o.StreamImpairedTimeout < 0:
 		return errors.New("quill: Options limits must not be negative")
 	case o.MaxActiveTables > o.MaxTables:
 		return errors.New("quill: Options.MaxActiveTables must not exceed MaxTables")

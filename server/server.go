@@ -83,6 +83,8 @@ type request struct {
 	body  []byte
 	op    string
 	parts []string // unescaped path segments
+	// logAttrs are added to the request's access-log line.
+	logAttrs []slog.Attr
 }
 
 // ServeHTTP routes a request to its operation.
@@ -96,10 +98,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(rec, err)
 	}
-	h.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	attrs := append([]slog.Attr{
 		slog.String("request_id", id), slog.String("operation", req.op), slog.String("method", r.Method),
 		slog.String("path", r.URL.EscapedPath()), slog.Int("status", rec.status),
-		slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+		slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr)}, req.logAttrs...)
+	h.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 func (h *Handler) serve(req *request) error {
@@ -178,7 +181,15 @@ func route(method string, p []string) (string, handlerFunc) {
 			return "ExportJournalToS3", (*Handler).exportJournalToS3
 		case p[2] == "journal-s3-exports" && method == http.MethodGet:
 			return "ListJournalS3ExportsForLedger", (*Handler).listJournalS3Exports
+		case p[2] == "journal-kinesis-streams" && method == http.MethodPost:
+			return "StreamJournalToKinesis", (*Handler).streamJournalToKinesis
+		case p[2] == "journal-kinesis-streams" && method == http.MethodGet:
+			return "ListJournalKinesisStreamsForLedger", (*Handler).listJournalKinesisStreams
 		}
+	case len(p) == 4 && p[0] == "ledgers" && p[2] == "journal-kinesis-streams" && method == http.MethodGet:
+		return "DescribeJournalKinesisStream", (*Handler).describeJournalKinesisStream
+	case len(p) == 4 && p[0] == "ledgers" && p[2] == "journal-kinesis-streams" && method == http.MethodDelete:
+		return "CancelJournalKinesisStream", (*Handler).cancelJournalKinesisStream
 	case len(p) == 4 && p[0] == "ledgers" && p[2] == "journal-s3-exports" && method == http.MethodGet:
 		return "DescribeJournalS3Export", (*Handler).describeJournalS3Export
 	case len(p) == 1 && p[0] == "journal-s3-exports" && method == http.MethodGet:

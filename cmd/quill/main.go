@@ -27,6 +27,8 @@ commands:
   verify [-data DIR] [-ledger NAME]        re-verify every block and Merkle node of the ledgers (Check)
   export -ledger NAME (-dir PATH | -bucket B) [-from T] [-to T] [-format F]
                                            export a ledger's journal as QLDB's ExportJournalToS3 did
+  tail -ledger NAME [-from T] [-format ion|json]
+                                           print the ledger's journal stream records as blocks commit
   bench WORKLOAD [flags]                   measure commit, prove, check or growth against raw Pebble
   hash [ION_TEXT]                          print the Ion hash (SHA-256, base64) of each value
   id                                       print a new 22-character QLDB id
@@ -81,6 +83,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return dataCmd(cmd, rest, stdout)
 	case "export":
 		return exportCmd(rest, stdout)
+	case "tail":
+		return tailCmd(rest, stdout)
 	case "hash":
 		return hashCmd(rest, stdin, stdout)
 	case "id":

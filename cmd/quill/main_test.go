@@ -115,7 +115,7 @@ func TestBenchSmoke(t *testing.T) {
 }
 
 func TestEveryCommandAnswersHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "export", "hash", "id", "version",
+	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "export", "tail", "hash", "id", "version",
 		"verify-block", "verify-revision", "verify-chain"} {
 		for _, flag := range []string{"-h", "--help"} {
 			out, err := runCmd(t, "", cmd, flag)

@@ -18,6 +18,8 @@ import (
 	"github.com/quilldb/quill/export"
 	s3sink "github.com/quilldb/quill/export/s3"
 	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/stream"
+	kinesissink "github.com/quilldb/quill/stream/kinesis"
 	"github.com/quilldb/quill/server"
 )
 
@@ -110,6 +112,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	opts.Region, opts.Account = *region, *account
 	opts.ExportSinks = bucketDirs.sinks()
+	opts.StreamSinks = func(ctx context.Context, t quill.StreamTarget) (stream.Sink, error) {
+		return kinesissink.New(ctx, kinesissink.Config{StreamName: t.StreamName, Aggregate: t.Aggregate})
+	}
 	opts.ExportObjectSize, opts.ExportMaxBlocksPerSecond = *objectSize, *pace
 	opts.Journal = journal.Options{Logger: logger}
 	if *create {

@@ -194,3 +194,51 @@ type ListJournalS3ExportsResponse struct {
 	JournalS3Exports []JournalS3ExportDescription `json:"JournalS3Exports"`
 	NextToken        string                       `json:"NextToken,omitempty"`
 }
+
+// StreamJournalToKinesisRequest is StreamJournalToKinesis's body.
+type StreamJournalToKinesisRequest struct {
+	RoleArn              *string               `json:"RoleArn"`
+	Tags                 map[string]*string    `json:"Tags"`
+	InclusiveStartTime   *Timestamp            `json:"InclusiveStartTime"`
+	ExclusiveEndTime     *Timestamp            `json:"ExclusiveEndTime"`
+	KinesisConfiguration *KinesisConfiguration `json:"KinesisConfiguration"`
+	StreamName           *string               `json:"StreamName"`
+}
+
+// KinesisConfiguration is a stream's Kinesis target.
+type KinesisConfiguration struct {
+	StreamArn          *string `json:"StreamArn"`
+	AggregationEnabled *bool   `json:"AggregationEnabled,omitempty"`
+}
+
+// StreamJournalToKinesisResponse is StreamJournalToKinesis's answer, and
+// CancelJournalKinesisStream's.
+type StreamJournalToKinesisResponse struct {
+	StreamID string `json:"StreamId"`
+}
+
+// JournalKinesisStreamDescription describes a stream.
+type JournalKinesisStreamDescription struct {
+	LedgerName           string               `json:"LedgerName"`
+	CreationTime         Timestamp            `json:"CreationTime"`
+	InclusiveStartTime   Timestamp            `json:"InclusiveStartTime"`
+	ExclusiveEndTime     *Timestamp           `json:"ExclusiveEndTime,omitempty"`
+	RoleArn              string               `json:"RoleArn"`
+	StreamID             string               `json:"StreamId"`
+	Arn                  string               `json:"Arn"`
+	Status               string               `json:"Status"`
+	KinesisConfiguration KinesisConfiguration `json:"KinesisConfiguration"`
+	ErrorCause           string               `json:"ErrorCause,omitempty"`
+	StreamName           string               `json:"StreamName"`
+}
+
+// DescribeJournalKinesisStreamResponse is DescribeJournalKinesisStream's answer.
+type DescribeJournalKinesisStreamResponse struct {
+	Stream JournalKinesisStreamDescription `json:"Stream"`
+}
+
+// ListJournalKinesisStreamsResponse is ListJournalKinesisStreamsForLedger's answer.
+type ListJournalKinesisStreamsResponse struct {
+	Streams   []JournalKinesisStreamDescription `json:"Streams"`
+	NextToken string                            `json:"NextToken,omitempty"`
+}

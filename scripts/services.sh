@@ -4,10 +4,13 @@
 # their endpoints. Everything it starts is stopped when the calling shell
 # exits.
 #
-#   MinIO (S3)   go install of a pinned MinIO into ${XDG_CACHE_HOME:-~/.cache}/quill/bin
+#   MinIO (S3)          go install of a pinned MinIO into ${XDG_CACHE_HOME:-~/.cache}/quill/bin
+#   kinesalite (Kinesis) and aws-kinesis-agg (the tests' de-aggregator): npm, pinned, into
+#                        ${XDG_CACHE_HOME:-~/.cache}/quill/node
 
 QUILL_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/quill"
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+NODE_PACKAGES="kinesalite@3.3.3 aws-kinesis-agg@4.2.8"
 SERVICES_DIR=$(mktemp -d)
 SERVICE_PIDS=()
 
@@ -28,6 +31,17 @@ free_port() {
 		fi
 	done
 	echo "no free port found" >&2
+	return 1
+}
+
+# wait_for_port PORT: until something listens on it, at most 60 s.
+wait_for_port() {
+	local port=$1 i
+	for i in $(seq 600); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on port $port" >&2
 	return 1
 }
 
@@ -65,4 +79,25 @@ start_minio() {
 	fi
 	export QUILL_TEST_S3_ENDPOINT="http://127.0.0.1:$port" QUILL_TEST_S3_KMS_KEY=quill-test-key
 	echo "MinIO on $QUILL_TEST_S3_ENDPOINT"
+}
+
+start_kinesalite() {
+	local modules="$QUILL_CACHE/node"
+	if ! grep -qx "$NODE_PACKAGES" "$modules/packages.version" 2>/dev/null; then
+		echo "installing $NODE_PACKAGES into $modules"
+		mkdir -p "$modules"
+		# shellcheck disable=SC2086 # the list is words on purpose
+		npm install --prefix "$modules" --no-audit --no-fund --silent $NODE_PACKAGES
+		echo "$NODE_PACKAGES" >"$modules/packages.version"
+	fi
+	local port
+	port=$(free_port)
+	NODE_PATH="$modules/node_modules" node internal/testenv/kinesalite.js "$port" >"$SERVICES_DIR/kinesalite.log" 2>&1 &
+	SERVICE_PIDS+=($!)
+	if ! wait_for_port "$port"; then
+		cat "$SERVICES_DIR/kinesalite.log" >&2
+		return 1
+	fi
+	export QUILL_TEST_KINESIS_ENDPOINT="http://127.0.0.1:$port" QUILL_TEST_NODE_PATH="$modules/node_modules"
+	echo "kinesalite on $QUILL_TEST_KINESIS_ENDPOINT"
 }

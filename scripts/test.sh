@@ -27,6 +27,7 @@ go mod download
 # that use them fail rather than skip when they are missing.
 source scripts/services.sh
 start_minio
+start_kinesalite
 export QUILL_TEST_REQUIRE_SERVICES=1
 
 go test -count=1 ./...

@@ -164,7 +164,7 @@ func TestStreamWithAnEndCompletesInKinesalite(t *testing.T) {
 	out, err := f.client.StreamJournalToKinesis(ctx, &qldb.StreamJournalToKinesisInput{LedgerName: aws.String("streamed"),
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/QLDBStream"), InclusiveStartTime: &start, ExclusiveEndTime: &end,
 		KinesisConfiguration: &types.KinesisConfiguration{StreamArn: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/" + kstream)},
-		StreamName: aws.String("bounded")})
+		StreamName:           aws.String("bounded")})
 	require.NoError(t, err)
 	insertVehicles(t, l, 10, 2) // after the end: not streamed
 	deadline := time.Now().Add(30 * time.Second)
@@ -185,7 +185,7 @@ func TestStreamIsImpairedUntilItsKinesisStreamExists(t *testing.T) {
 	out, err := f.client.StreamJournalToKinesis(ctx, &qldb.StreamJournalToKinesisInput{LedgerName: aws.String("streamed"),
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/QLDBStream"), InclusiveStartTime: &start,
 		KinesisConfiguration: &types.KinesisConfiguration{StreamArn: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/" + kstream)},
-		StreamName: aws.String("early")})
+		StreamName:           aws.String("early")})
 	require.NoError(t, err)
 	id := *out.StreamId
 	deadline := time.Now().Add(30 * time.Second)

@@ -18,9 +18,9 @@ import (
 	"github.com/quilldb/quill/export"
 	s3sink "github.com/quilldb/quill/export/s3"
 	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/server"
 	"github.com/quilldb/quill/stream"
 	kinesissink "github.com/quilldb/quill/stream/kinesis"
-	"github.com/quilldb/quill/server"
 )
 
 const serveAbout = `Serves QLDB's API over HTTP for unchanged AWS clients until SIGINT or SIGTERM, then stops

@@ -123,7 +123,10 @@ func NewKinesisStream(t testing.TB, shards int32) string {
 	}
 	w := kinesis.NewStreamExistsWaiter(c)
 	if err := w.Wait(context.Background(), &kinesis.DescribeStreamInput{StreamName: &name}, 30*time.Second,
-		func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay = 20 * time.Millisecond; o.MaxDelay = 200 * time.Millisecond }); err != nil {
+		func(o *kinesis.StreamExistsWaiterOptions) {
+			o.MinDelay = 20 * time.Millisecond
+			o.MaxDelay = 200 * time.Millisecond
+		}); err != nil {
 		t.Fatalf("stream %s: %v", name, err)
 	}
 	return name

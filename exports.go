@@ -319,9 +319,14 @@ func (db *DB) resumeExports(ctx context.Context) error {
 		return err
 	}
 	for _, rec := range jobs {
-		if rec.Status == ExportInProgress {
-			db.startExport(rec)
+		if rec.Status != ExportInProgress {
+			continue
 		}
+		if db.opts.ExportSinks == nil { // a read-only tool: the next DB with sinks resumes it
+			db.opts.Journal.Logger.Warn("journal export not resumed: Options.ExportSinks is not set", "export", rec.ID, "ledger", rec.Ledger)
+			continue
+		}
+		db.startExport(rec)
 	}
 	return nil
 }

@@ -289,16 +289,23 @@ func (db *DB) streamRecords(ctx context.Context) ([]*streamRecord, error) {
 	return out, mapJournalErr(err)
 }
 
-// resumeStreams starts the streams a previous process left running.
+// resumeStreams starts the streams a previous process left running. A DB
+// opened without StreamSinks (a read-only tool) leaves them for the next
+// one that has somewhere to send them.
 func (db *DB) resumeStreams(ctx context.Context) error {
 	streams, err := db.streamRecords(ctx)
 	if err != nil {
 		return err
 	}
 	for _, rec := range streams {
-		if rec.active() {
-			db.startStream(rec)
+		if !rec.active() {
+			continue
 		}
+		if db.opts.StreamSinks == nil {
+			db.opts.Journal.Logger.Warn("journal stream not resumed: Options.StreamSinks is not set", "stream", rec.ID, "ledger", rec.Ledger)
+			continue
+		}
+		db.startStream(rec)
 	}
 	return nil
 }

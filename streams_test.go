@@ -288,3 +288,22 @@ func TestTailDeliversAndStopsOnItsCallersError(t *testing.T) {
 	require.ErrorIs(t, err, stop)
 	require.Equal(t, []int64{0, 1, 2, 3}, rebuild(t, got))
 }
+
+func TestJobsWaitForADBWithSinks(t *testing.T) {
+	fs := vfs.NewMem()
+	c := newConsumer()
+	db, err := Open("db", &Options{Journal: journal.Options{FS: fs}, StreamSinks: c.sinks})
+	require.NoError(t, err)
+	newLedger(t, db, "later")
+	id, err := db.StreamJournalToKinesis(ctx, "later", streamInput(db, "feed"))
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	// A tool that opens the store without sinks neither panics nor runs
+	// the stream; it stays ACTIVE for the next DB that has a target.
+	db, err = Open("db", &Options{Journal: journal.Options{FS: fs}})
+	require.NoError(t, err)
+	d, err := db.DescribeJournalKinesisStream(ctx, "later", id)
+	require.NoError(t, err)
+	require.Equal(t, StreamActive, d.Status)
+	require.NoError(t, db.Close())
+}

@@ -61,6 +61,10 @@ type Config struct {
 	// ExportBucket, if set, adds an S3 target to the export workload (the
 	// AWS SDK's standard configuration says where S3 is).
 	ExportBucket string
+	// KinesisStream, if set, makes the stream workload deliver to this
+	// Kinesis stream too (the AWS SDK's standard configuration says where
+	// Kinesis is).
+	KinesisStream string
 }
 
 func (c *Config) withDefaults() Config {
@@ -220,8 +224,10 @@ func Run(ctx context.Context, cfg *Config) (*Report, error) {
 		run = runGrowth
 	case Export:
 		run = runExport
+	case Stream:
+		run = runStream
 	default:
-		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth, export)", c.Workload)
+		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth, export, stream)", c.Workload)
 	}
 	p := newProgress(c.Progress, len(engines)*pointsOf(&c))
 	defer p.done()
@@ -237,6 +243,8 @@ func Run(ctx context.Context, cfg *Config) (*Report, error) {
 
 func pointsOf(c *Config) int {
 	switch c.Workload {
+	case Stream:
+		return len(c.Clients)
 	case Commit, Prove:
 		n := len(c.Clients)
 		if c.Workload == Prove {

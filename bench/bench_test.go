@@ -108,3 +108,23 @@ func TestMainHelpListsTheFlagsAndRunsNothing(t *testing.T) {
 	require.ErrorIs(t, err, ErrUsage)
 	require.ErrorContains(t, err, "-clients wants positive integers")
 }
+
+func TestExportAndStreamSmoke(t *testing.T) {
+	rep := smoke(t, Export, func(c *Config) { c.Engines = []string{"quill"} })
+	formats := 0
+	for _, r := range rep.Results {
+		if r.Clients == 0 {
+			formats++
+			require.Positive(t, r.Extra["MB/s"])
+			require.Positive(t, r.Extra["vs-check"])
+		} else {
+			require.Contains(t, r.Extra, "kept")
+		}
+	}
+	require.Equal(t, 2*3, formats, "three formats at each of the two sizes")
+	rep = smoke(t, Stream, func(c *Config) { c.Engines = []string{"quill"} })
+	for _, r := range rep.Results {
+		require.Positive(t, r.P50, "a lag was measured")
+		require.Zero(t, r.Extra["undelivered"], "every committed block was delivered")
+	}
+}

@@ -23,7 +23,7 @@ var ErrUsage = errors.New("bench: bad usage")
 // files.
 func Main(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("%w: a workload is needed: commit, prove, check, growth or export", ErrUsage)
+		return fmt.Errorf("%w: a workload is needed: commit, prove, check, growth, export or stream", ErrUsage)
 	}
 	cfg := &Config{Workload: args[0], Progress: stderr}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -37,6 +37,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.HotSet, "hot", 0, "documents the updates choose from (default 1000)")
 	fs.StringVar(&cfg.Dir, "dir", "", "directory for the engines' data (default: the temp dir)")
 	fs.BoolVar(&cfg.Smoke, "smoke", false, "tiny sizes and durations, for CI")
+	fs.StringVar(&cfg.KinesisStream, "kinesis-stream", "", "stream: also deliver to this Kinesis stream (AWS SDK configuration: AWS_ENDPOINT_URL_KINESIS, ...)")
 	fs.StringVar(&cfg.ExportBucket, "bucket", "", "export: also export to this S3 bucket (AWS SDK configuration: AWS_ENDPOINT_URL_S3, ...)")
 	jsonOut := fs.String("json", "", "also write every figure, with the machine, to this JSON file")
 	linesOut := fs.String("benchstat", "", "also write Go benchmark lines (for benchstat) to this file")

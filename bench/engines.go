@@ -15,6 +15,7 @@ import (
 	"github.com/quilldb/quill/export"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/stream"
 	"github.com/quilldb/quill/verify"
 )
 
@@ -40,6 +41,12 @@ func (quillEngine) Open(ctx context.Context, dir string) (Store, error) {
 				return *sink, nil
 			}
 			return nil, errors.New("bench: no export sink set")
+		},
+		StreamSinks: func(context.Context, quill.StreamTarget) (stream.Sink, error) {
+			if sink := s.streamSink.Load(); sink != nil {
+				return *sink, nil
+			}
+			return nil, errors.New("bench: no stream sink set")
 		}})
 	if err != nil {
 		return nil, err
@@ -65,6 +72,7 @@ type quillStore struct {
 	l          *quill.Ledger
 	addrs      sync.Map                    // document id -> journal.Address of its latest revision
 	exportSink atomic.Pointer[export.Sink] // where the export workload writes
+	streamSink atomic.Pointer[stream.Sink] // where the stream workload delivers
 }
 
 const table = "VehicleRegistration"

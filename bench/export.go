@@ -103,12 +103,12 @@ func exportPoints(ctx context.Context, c *Config, e Engine, s Store, size int, p
 	}
 
 	// Commits at 16 clients alone, then beside a running ION_BINARY export.
-	commit := func() (float64, error) {
-		ops, elapsed, _, err := measure(ctx, 16, c.Duration, func(_, i int) error {
+	commit := func() (Result, error) {
+		ops, elapsed, lat, err := measure(ctx, 16, c.Duration, func(_, i int) error {
 			_, err := s.Commit(ctx, [][]byte{pool.get(i)}, nil)
 			return err
 		})
-		return float64(ops) / elapsed.Seconds(), err
+		return point(e.Name(), Export, 16, size, ops, elapsed, lat), err
 	}
 	alone, err := commit()
 	if err != nil {
@@ -135,17 +135,15 @@ func exportPoints(ctx context.Context, c *Config, e Engine, s Store, size int, p
 				_, _, _ = ex.ExportJournal(ectx, "ION_BINARY", sink)
 			}
 		})
-		beside, err := commit()
+		r, err := commit()
 		cancel()
 		wg.Wait()
 		if err != nil {
 			return nil, err
 		}
-		r := point(e.Name(), Export, 16, size, 0, time.Second, nil)
-		r.OpsPerSec = beside
 		r.Extra["commits-beside-export-paced-at"] = pace
-		r.Extra["alone-tx/s"] = alone
-		r.Extra["kept"] = beside / alone
+		r.Extra["alone-tx/s"] = alone.OpsPerSec
+		r.Extra["kept"] = r.OpsPerSec / alone.OpsPerSec
 		out = append(out, r)
 	}
 	return out, nil

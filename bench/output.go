@@ -37,6 +37,8 @@ func unit(workload string) string {
 	switch workload {
 	case Prove:
 		return "proofs/s"
+	case Stream:
+		return "tx/s"
 	case Check, Export:
 		return "blocks/s"
 	}

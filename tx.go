@@ -864,11 +864,3 @@ func (tx *Tx) info() ion.Value {
 	}
 	return ion.Struct(fields...)
 }
-
-func parseIonText(param, text string) (ion.Value, error) {
-	v, err := ion.ParseText(text)
-	if err != nil {
-		return ion.Value{}, invalidParam(param, "not Ion text: %v", err)
-	}
-	return v, nil
-}

@@ -78,6 +78,19 @@ func (d *deliveryClock) sink(next stream.Sink) stream.Sink {
 	})
 }
 
+// undelivered counts the committed blocks not delivered yet.
+func (d *deliveryClock) undelivered() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for seq := range d.committed {
+		if _, ok := d.delivered[seq]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
 func streamPoint(ctx context.Context, c *Config, e Engine, s Store, clients int, pool *docPool) (Result, error) {
 	st, ok := s.(streamer)
 	if !ok {
@@ -110,23 +123,10 @@ func streamPoint(ctx context.Context, c *Config, e Engine, s Store, clients int,
 	if err != nil {
 		return Result{}, errors.Join(err, stop())
 	}
-	d.mu.Lock()
-	behind := 0
-	for seq := range d.committed {
-		if _, ok := d.delivered[seq]; !ok {
-			behind++
-		}
-	}
-	d.mu.Unlock()
+	behind := d.undelivered()
 	// Let the stream catch up (bounded), so that every commit has a lag.
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		d.mu.Lock()
-		done := len(d.delivered) >= len(d.committed)
-		d.mu.Unlock()
-		if done {
-			break
-		}
+	for time.Now().Before(deadline) && d.undelivered() > 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err := stop(); err != nil {

@@ -24,7 +24,7 @@ func (d DirSink) path(key string) (string, error) {
 // writeFileAtomic writes a temporary file beside path, syncs it and renames
 // it over path.
 func writeFileAtomic(path string, body []byte) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return dirError(err)
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")

@@ -141,8 +141,10 @@ func TestJournalExportToMinIOThroughTheSDK(t *testing.T) {
 				m := keyPattern.FindStringSubmatch(key)
 				require.NotNil(t, m, "key %s", key)
 				var first, last int
-				fmt.Sscan(m[1], &first)
-				fmt.Sscan(m[2], &last)
+				_, err := fmt.Sscan(m[1], &first)
+				require.NoError(t, err)
+				_, err = fmt.Sscan(m[2], &last)
+				require.NoError(t, err)
 				require.Equal(t, next, first, "contiguous ranges")
 				data := get(key)
 				if format == types.OutputFormatJson {

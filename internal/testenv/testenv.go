@@ -177,7 +177,7 @@ func Deaggregate(t testing.TB, records []ktypes.Record) [][]byte {
 			"data": base64.StdEncoding.EncodeToString(r.Data), "sequenceNumber": aws.ToString(r.SequenceNumber)})
 		in.Write(append(line, '\n'))
 	}
-	cmd := exec.Command("node", filepath.Join(filepath.Dir(file), "deaggregate.js"))
+	cmd := exec.Command("node", filepath.Join(filepath.Dir(file), "deaggregate.js")) //nolint:gosec // the script beside this file
 	cmd.Env = append(os.Environ(), "NODE_PATH="+nodePath)
 	cmd.Stdin = &in
 	var stderr bytes.Buffer

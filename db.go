@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -331,33 +330,16 @@ type LedgerSummary struct {
 // ListLedgers returns ledgers in name order, at most maxResults (1 to 100;
 // 0 means 100), and a NextToken to continue with ("" at the end).
 func (db *DB) ListLedgers(ctx context.Context, maxResults int, nextToken string) ([]LedgerSummary, string, error) {
-	if maxResults == 0 {
-		maxResults = 100
-	}
-	if maxResults < 1 || maxResults > 100 {
-		return nil, "", invalidParam("MaxResults", "must be 1 to 100, got %d", maxResults)
-	}
-	after, err := decodeToken(nextToken)
-	if err != nil {
-		return nil, "", err
-	}
 	all, err := db.allLedgers(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	sort.Slice(all, func(i, k int) bool { return all[i].Name < all[k].Name })
-	var out []LedgerSummary
-	for _, rec := range all {
-		if nextToken != "" && rec.Name <= after {
-			continue
-		}
-		if len(out) == maxResults {
-			return out, encodeToken(out[len(out)-1].Name), nil
-		}
-		out = append(out, LedgerSummary{Name: rec.Name, State: rec.State,
-			CreationDateTime: time.UnixMilli(rec.CreatedMillis).UTC()})
+	recs, next, err := page(all, func(r *ledgerRecord) string { return r.Name }, maxResults, nextToken)
+	out := make([]LedgerSummary, len(recs))
+	for i, rec := range recs {
+		out[i] = LedgerSummary{Name: rec.Name, State: rec.State, CreationDateTime: time.UnixMilli(rec.CreatedMillis).UTC()}
 	}
-	return out, "", nil
+	return out, next, err
 }
 
 // Pagination tokens are the base64 of the last name returned: opaque to

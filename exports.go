@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/quilldb/quill/export"
 	"github.com/quilldb/quill/internal/keyspace"
+	"github.com/quilldb/quill/internal/wait"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 )
@@ -232,7 +232,7 @@ func (db *DB) runExport(ctx context.Context, rec *exportRecord) {
 			rec.Status, rec.Cause, rec.Finished = ExportCancelled, err.Error(), db.opts.Journal.Clock().UnixMilli()
 		default:
 			log.Warn("journal export failed; retrying", "attempt", attempt, "err", err)
-			if sleepCtx(ctx, time.Duration(attempt)*time.Second) != nil {
+			if wait.Sleep(ctx, time.Duration(attempt)*time.Second) != nil {
 				return
 			}
 			continue
@@ -430,34 +430,25 @@ func (db *DB) ListJournalS3Exports(ctx context.Context, ledgerName string, maxRe
 			return nil, "", err
 		}
 	}
-	if maxResults == 0 {
-		maxResults = 100
-	}
-	if maxResults < 1 || maxResults > 100 {
-		return nil, "", invalidParam("MaxResults", "must be 1 to 100, got %d", maxResults)
-	}
-	after, err := decodeToken(nextToken)
-	if err != nil {
-		return nil, "", err
-	}
 	jobs, err := db.exportRecords(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	order := func(r *exportRecord) string { return fmt.Sprintf("%016x/%s", r.Created, r.ID) }
-	slices.SortFunc(jobs, func(a, b *exportRecord) int { return strings.Compare(order(a), order(b)) })
-	var out []*JournalS3ExportDescription
-	for _, rec := range jobs {
-		if (ledgerName != "" && rec.Ledger != ledgerName) || (nextToken != "" && order(rec) <= after) {
-			continue
-		}
-		if len(out) == maxResults {
-			last := out[len(out)-1]
-			return out, encodeToken(fmt.Sprintf("%016x/%s", last.ExportCreationTime.UnixMilli(), last.ExportID)), nil
-		}
-		out = append(out, rec.describe())
+	if ledgerName != "" {
+		jobs = slices.DeleteFunc(jobs, func(r *exportRecord) bool { return r.Ledger != ledgerName })
 	}
-	return out, "", nil
+	recs, next, err := page(jobs, func(r *exportRecord) string { return jobOrder(r.Created, r.ID) }, maxResults, nextToken)
+	out := make([]*JournalS3ExportDescription, len(recs))
+	for i, rec := range recs {
+		out[i] = rec.describe()
+	}
+	return out, next, err
+}
+
+// jobOrder orders jobs by creation, then id: list operations show the
+// oldest first.
+func jobOrder(createdMillis int64, id string) string {
+	return fmt.Sprintf("%016x/%s", createdMillis, id)
 }
 
 // WaitJournalS3Export waits until an export leaves IN_PROGRESS (or ctx

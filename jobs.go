@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/quilldb/quill/internal/wait"
 )
 
 // jobs runs the DB's background jobs (journal exports, journal streams),
@@ -65,7 +67,7 @@ func (j *jobs) stop(ctx context.Context, ids map[string]bool) error {
 		if !busy {
 			return nil
 		}
-		if err := sleepCtx(ctx, 2*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 2*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -75,15 +77,4 @@ func (j *jobs) stop(ctx context.Context, ids map[string]bool) error {
 func (j *jobs) close() {
 	j.stopAll()
 	j.wg.Wait()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

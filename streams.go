@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/quilldb/quill/internal/keyspace"
+	"github.com/quilldb/quill/internal/wait"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/stream"
@@ -211,7 +211,7 @@ func (db *DB) runStream(ctx context.Context, rec *streamRecord) {
 			rec.Status, rec.Cause = StreamFailed, failed.Cause
 		default:
 			log.Warn("journal stream failed; retrying", "attempt", attempt, "err", err)
-			if sleepCtx(ctx, min(time.Duration(attempt)*time.Second, 30*time.Second)) != nil {
+			if wait.Sleep(ctx, min(time.Duration(attempt)*time.Second, 30*time.Second)) != nil {
 				return
 			}
 			continue
@@ -398,35 +398,17 @@ func (db *DB) ListJournalKinesisStreamsForLedger(ctx context.Context, ledgerName
 	if _, err := db.readLedger(ledgerName); err != nil {
 		return nil, "", err
 	}
-	if maxResults == 0 {
-		maxResults = 100
-	}
-	if maxResults < 1 || maxResults > 100 {
-		return nil, "", invalidParam("MaxResults", "must be 1 to 100, got %d", maxResults)
-	}
-	after, err := decodeToken(nextToken)
-	if err != nil {
-		return nil, "", err
-	}
 	streams, err := db.streamRecords(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	order := func(r *streamRecord) string { return fmt.Sprintf("%016x/%s", r.Created, r.ID) }
-	slices.SortFunc(streams, func(a, b *streamRecord) int { return strings.Compare(order(a), order(b)) })
-	var out []*JournalKinesisStreamDescription
-	var last *streamRecord
-	for _, rec := range streams {
-		if rec.Ledger != ledgerName || (nextToken != "" && order(rec) <= after) {
-			continue
-		}
-		if len(out) == maxResults {
-			return out, encodeToken(order(last)), nil
-		}
-		out = append(out, db.describeStream(rec))
-		last = rec
+	streams = slices.DeleteFunc(streams, func(r *streamRecord) bool { return r.Ledger != ledgerName })
+	recs, next, err := page(streams, func(r *streamRecord) string { return jobOrder(r.Created, r.ID) }, maxResults, nextToken)
+	out := make([]*JournalKinesisStreamDescription, len(recs))
+	for i, rec := range recs {
+		out[i] = db.describeStream(rec)
 	}
-	return out, "", nil
+	return out, next, err
 }
 
 // CancelJournalKinesisStream cancels an ACTIVE stream: it stops, is

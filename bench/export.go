@@ -13,6 +13,7 @@ import (
 	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/export"
 	s3sink "github.com/quilldb/quill/export/s3"
+	"github.com/quilldb/quill/internal/wait"
 )
 
 // Export is the journal export workload: for each size, the export's rate
@@ -160,21 +161,7 @@ func (p pacedSink) Put(ctx context.Context, key string, body []byte) error {
 	if err := p.Sink.Put(ctx, key, body); err != nil {
 		return err
 	}
-	return sleepCtx(ctx, time.Duration(len(body))*p.perByte-time.Since(t0))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wait.Sleep(ctx, time.Duration(len(body))*p.perByte-time.Since(t0))
 }
 
 // heapSampler records the peak live heap (as of each garbage collection,

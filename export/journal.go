@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/quilldb/quill/internal/wait"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 )
@@ -221,16 +222,5 @@ func (p *pacer) wait(ctx context.Context) error {
 		return nil
 	}
 	p.n++
-	ahead := time.Until(p.start.Add(time.Duration(p.n / p.rate * float64(time.Second))))
-	if ahead <= 0 {
-		return nil
-	}
-	t := time.NewTimer(ahead)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wait.Sleep(ctx, time.Until(p.start.Add(time.Duration(p.n/p.rate*float64(time.Second)))))
 }

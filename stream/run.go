@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/quilldb/quill/internal/wait"
 	"github.com/quilldb/quill/journal"
 )
 
@@ -276,12 +277,8 @@ func (r *runner) deliver(ctx context.Context, records []Record) error {
 				return &FailedError{Cause: cause, Err: err}
 			}
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := wait.Sleep(ctx, backoff); err != nil {
+			return err
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}

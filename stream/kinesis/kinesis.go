@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+	"github.com/quilldb/quill/internal/wait"
 	"github.com/quilldb/quill/stream"
 )
 
@@ -114,12 +115,8 @@ func (s *Sink) putBatch(ctx context.Context, batch []stream.KinesisRecord) error
 				s.cfg.StreamName, len(failed), attempt, aws.ToString(firstError(out.Records)))
 		}
 		batch = failed
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := wait.Sleep(ctx, backoff); err != nil {
+			return err
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,8 @@ func TestAWSCLIAgainstServe(t *testing.T) {
 		t.Skip("no " + awsCLI + " (apt-get install awscli)")
 	}
 	bin := buildQuill(t)
-	url, _, cmd := startServe(t, bin, filepath.Join(t.TempDir(), "data"))
+	exports := t.TempDir()
+	url, _, cmd := startServe(t, bin, filepath.Join(t.TempDir(), "data"), "-bucket-dir", "ledger-archive="+exports)
 	defer func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
@@ -61,7 +63,38 @@ func TestAWSCLIAgainstServe(t *testing.T) {
 	digest, _, err := aws("get-digest", "--name", "cli-ledger")
 	require.NoError(t, err)
 	require.NotEmpty(t, digest["Digest"])
-	_, stderr, err := aws("delete-ledger", "--name", "cli-ledger")
+
+	// A journal export, as the CLI's user would start and follow it, to a
+	// bucket that serve maps to a directory.
+	started, _, err := aws("export-journal-to-s3", "--name", "cli-ledger",
+		"--inclusive-start-time", "2020-01-01T00:00:00Z", "--exclusive-end-time", time.Now().UTC().Format(time.RFC3339),
+		"--role-arn", "arn:aws:iam::123456789012:role/export", "--output-format", "ION_TEXT",
+		"--s3-export-configuration", "Bucket=ledger-archive,Prefix=cli/,EncryptionConfiguration={ObjectEncryptionType=NO_ENCRYPTION}")
+	require.NoError(t, err)
+	exportID := started["ExportId"].(string)
+	var desc map[string]any
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		d, _, err := aws("describe-journal-s3-export", "--name", "cli-ledger", "--export-id", exportID)
+		require.NoError(t, err)
+		desc = d["ExportDescription"].(map[string]any)
+		if desc["Status"] != "IN_PROGRESS" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline))
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, "COMPLETED", desc["Status"])
+	_, err = os.Stat(filepath.Join(exports, "cli", exportID+".started.manifest"))
+	require.NoError(t, err)
+	listed, _, err := aws("list-journal-s3-exports-for-ledger", "--name", "cli-ledger")
+	require.NoError(t, err)
+	require.Len(t, listed["JournalS3Exports"], 1)
+	_, stderr, err := aws("stream-journal-to-kinesis", "--ledger-name", "cli-ledger", "--role-arn", "arn:aws:iam::123456789012:role/s",
+		"--inclusive-start-time", "2030-01-01T00:00:00Z", "--stream-name", "feed",
+		"--kinesis-configuration", "StreamArn=arn:aws:kinesis:us-east-1:123456789012:stream/feed")
+	require.Error(t, err)
+	require.Contains(t, stderr, "InvalidParameterException", "a start in the future")
+	_, stderr, err = aws("delete-ledger", "--name", "cli-ledger")
 	require.Error(t, err)
 	require.Contains(t, stderr, "ResourcePreconditionNotMetException")
 	_, stderr, err = aws("describe-ledger", "--name", "missing")

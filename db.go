@@ -73,7 +73,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		_ = j.Close()
 		return nil, err
 	}
-	if err := errors.Join(db.resumeExports(ctx), db.resumeStreams(ctx)); err != nil {
+	if err := errors.Join(db.resumeExports(ctx), db.resumeStreams(ctx), db.resumeTableExports(ctx)); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -472,7 +472,8 @@ func (db *DB) DeleteLedger(ctx context.Context, name string) error {
 // finishDelete stops the ledger's exports and removes its jobs, data,
 // strand and catalog entry.
 func (db *DB) finishDelete(ctx context.Context, rec *ledgerRecord) error {
-	if err := errors.Join(db.dropLedgerExports(ctx, rec.Name), db.dropLedgerStreams(ctx, rec.Name)); err != nil {
+	if err := errors.Join(db.dropLedgerExports(ctx, rec.Name), db.dropLedgerStreams(ctx, rec.Name),
+		db.dropLedgerTableExports(ctx, rec.Name)); err != nil {
 		return err
 	}
 	db.ledgersMu.Lock()

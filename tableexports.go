@@ -198,8 +198,9 @@ func (db *DB) ExportTable(ctx context.Context, ledgerName string, in *ExportTabl
 	if err := db.saveTableExport(ctx, rec); err != nil {
 		return nil, err
 	}
+	d := db.describeTableExport(rec) // before the job runs: it owns rec from then on
 	db.startTableExport(rec)
-	return db.describeTableExport(rec), nil
+	return d, nil
 }
 
 func validateTableExport(in *ExportTableInput, rec *tableExportRecord, now time.Time) error {

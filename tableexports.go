@@ -32,9 +32,9 @@ const (
 	TableExportFailed     = "FAILED"
 )
 
-// CodeImportConflict is DynamoDB's ImportConflictException: a ClientToken
+// CodeExportConflict is DynamoDB's ExportConflictException: a ClientToken
 // used again, within 8 hours, with other parameters.
-const CodeImportConflict ErrorCode = "ImportConflictException"
+const CodeExportConflict ErrorCode = "ExportConflictException"
 
 // CodeExportNotFound is DynamoDB's ExportNotFoundException.
 const CodeExportNotFound ErrorCode = "ExportNotFoundException"
@@ -186,7 +186,7 @@ func (db *DB) ExportTable(ctx context.Context, ledgerName string, in *ExportTabl
 				continue
 			}
 			if !old.sameRequest(rec) {
-				return nil, &Error{Code: CodeImportConflict, ResourceType: "TABLE_EXPORT", ResourceName: old.arn(db),
+				return nil, &Error{Code: CodeExportConflict, ResourceType: "TABLE_EXPORT", ResourceName: old.arn(db),
 					Message: "ClientToken " + in.ClientToken + " was used in the last 8 hours with other parameters"}
 			}
 			return db.describeTableExport(old), nil

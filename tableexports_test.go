@@ -210,7 +210,7 @@ func TestTableExportClientTokenAndRules(t *testing.T) {
 	other.Format = "DYNAMODB_JSON"
 	_, err = db.ExportTable(ctx, "tokens", &other)
 	var conflict *Error
-	requireCode(t, err, CodeImportConflict, &conflict)
+	requireCode(t, err, CodeExportConflict, &conflict)
 
 	cases := map[string]*ExportTableInput{
 		"S3Bucket":       {Table: "Vehicle", Bucket: "b"},

@@ -85,6 +85,9 @@ type request struct {
 	parts []string // unescaped path segments
 	// logAttrs are added to the request's access-log line.
 	logAttrs []slog.Attr
+	// dynamoDB marks a request of DynamoDB's protocol: its errors take
+	// DynamoDB's shape.
+	dynamoDB bool
 }
 
 // ServeHTTP routes a request to its operation.
@@ -95,7 +98,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	req := &request{ctx: r.Context(), w: rec, r: r, op: "Unknown"}
 	err := h.serve(req)
-	if err != nil {
+	switch {
+	case err != nil && req.dynamoDB:
+		writeDynamoDBError(rec, err)
+	case err != nil:
 		writeError(rec, err)
 	}
 	attrs := append([]slog.Attr{
@@ -123,10 +129,14 @@ func (h *Handler) serve(req *request) error {
 		return apiError(http.StatusBadRequest, "SerializationException", "cannot read the request body: "+err.Error())
 	}
 	req.body = body
+	req.dynamoDB = isDynamoDB(r)
 	if len(h.opts.Keys) > 0 {
 		if err := h.verifySignature(r, body); err != nil {
 			return err
 		}
+	}
+	if isDynamoDB(r) {
+		return h.serveDynamoDB(req)
 	}
 	// Route on the escaped path: an ARN's %2F must not split a segment.
 	segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")

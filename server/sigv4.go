@@ -77,8 +77,8 @@ func (h *Handler) verifySignature(r *http.Request, body []byte) error {
 	if !known {
 		return authError("UnrecognizedClientException", "the access key id is not known to this server")
 	}
-	if service != "qldb" {
-		return authError("InvalidSignatureException", "the credential scope's service must be qldb, got "+service)
+	if want := map[bool]string{true: "dynamodb", false: "qldb"}[isDynamoDB(r)]; service != want {
+		return authError("InvalidSignatureException", "the credential scope's service must be "+want+", got "+service)
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", amzDate)

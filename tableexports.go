@@ -522,3 +522,21 @@ func (db *DB) WaitTableExport(ctx context.Context, exportArn string) (*TableExpo
 		}
 	}
 }
+
+// Tables lists the ledger's tables, active and dropped, in name order,
+// with their ARNs (what DynamoDB's export operations take).
+func (l *Ledger) Tables(ctx context.Context) ([]TableInfo, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	c, err := l.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []TableInfo
+	for _, t := range c.sorted() {
+		out = append(out, TableInfo{ID: t.ID, Name: t.Name, Status: t.Status, Indexes: slices.Clone(t.Indexes),
+			Arn: l.db.TableArn(l.name, t.ID)})
+	}
+	return out, nil
+}

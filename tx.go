@@ -29,6 +29,7 @@ type TableInfo struct {
 	Name    string
 	Status  string   // ACTIVE or INACTIVE (dropped)
 	Indexes []string // indexed top-level fields
+	Arn     string   // set by Ledger.Tables
 }
 
 type tableRecord struct {

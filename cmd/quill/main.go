@@ -27,6 +27,9 @@ commands:
   verify [-data DIR] [-ledger NAME]        re-verify every block and Merkle node of the ledgers (Check)
   export -ledger NAME (-dir PATH | -bucket B) [-from T] [-to T] [-format F]
                                            export a ledger's journal as QLDB's ExportJournalToS3 did
+  tables -ledger NAME                      list a ledger's tables with their ids and ARNs
+  export-table -ledger NAME -table T (-dir PATH | -bucket B) [-at T | -from T -to T] [-format F]
+                                           export a table as DynamoDB's ExportTableToPointInTime does
   tail -ledger NAME [-from T] [-format ion|json]
                                            print the ledger's journal stream records as blocks commit
   bench WORKLOAD [flags]                   measure commit, prove, check or growth against raw Pebble
@@ -85,6 +88,10 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return exportCmd(rest, stdout)
 	case "tail":
 		return tailCmd(rest, stdout)
+	case "tables":
+		return tablesCmd(rest, stdout)
+	case "export-table":
+		return exportTableCmd(rest, stdout)
 	case "hash":
 		return hashCmd(rest, stdin, stdout)
 	case "id":

@@ -115,7 +115,7 @@ func TestBenchSmoke(t *testing.T) {
 }
 
 func TestEveryCommandAnswersHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "export", "tail", "hash", "id", "version",
+	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "export", "tail", "tables", "export-table", "hash", "id", "version",
 		"verify-block", "verify-revision", "verify-chain"} {
 		for _, flag := range []string{"-h", "--help"} {
 			out, err := runCmd(t, "", cmd, flag)
@@ -260,4 +260,24 @@ func TestExportToADirectoryThenVerifyItsChainAndDigest(t *testing.T) {
 	require.ErrorIs(t, err, quill.ErrResourceNotFound)
 	_, err = runCmd(t, "", "export", "-data", dir, "-ledger", "vehicle-registration", "-dir", out, "-format", "CSV")
 	require.ErrorContains(t, err, "OutputFormat")
+}
+
+func TestTablesAndExportTable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := runCmd(t, "", "demo", "-data", dir)
+	require.NoError(t, err)
+	out, err := runCmd(t, "", "tables", "-data", dir, "-ledger", "vehicle-registration")
+	require.NoError(t, err)
+	require.Contains(t, out, "VehicleRegistration")
+	require.Contains(t, out, "arn:aws:qldb:us-east-1:000000000000:ledger/vehicle-registration/table/")
+	exports := t.TempDir()
+	out, err = runCmd(t, "", "export-table", "-data", dir, "-ledger", "vehicle-registration", "-table", "Vehicle",
+		"-dir", exports, "-format", "DYNAMODB_JSON")
+	require.NoError(t, err)
+	require.Contains(t, out, "COMPLETED: 3 items")
+	manifest := strings.TrimSpace(out[strings.Index(out, "manifest: ")+len("manifest: "):])
+	_, err = os.Stat(manifest)
+	require.NoError(t, err)
+	_, err = runCmd(t, "", "export-table", "-data", dir, "-ledger", "vehicle-registration", "-table", "Vehicle", "-dir", exports, "-from", "2020-01-01T00:00:00Z")
+	require.ErrorIs(t, err, errUsage, "-from without -to")
 }

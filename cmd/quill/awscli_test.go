@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -100,4 +101,67 @@ func TestAWSCLIAgainstServe(t *testing.T) {
 	_, stderr, err = aws("describe-ledger", "--name", "missing")
 	require.Error(t, err)
 	require.Contains(t, stderr, "ResourceNotFoundException")
+}
+
+// TestAWSCLIExportsATable runs DynamoDB's export commands of the AWS CLI
+// against quill serve, with a table ARN that quill tables prints.
+func TestAWSCLIExportsATable(t *testing.T) {
+	if _, err := os.Stat(awsCLI); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install Debian's awscli: %v", err)
+		}
+		t.Skip("no " + awsCLI + " (apt-get install awscli)")
+	}
+	bin := buildQuill(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := runCmd(t, "", "demo", "-data", dir)
+	require.NoError(t, err)
+	tables, err := runCmd(t, "", "tables", "-data", dir, "-ledger", "vehicle-registration")
+	require.NoError(t, err)
+	var arn string
+	for _, line := range strings.Split(tables, "\n") {
+		if strings.HasPrefix(line, "Person ") {
+			fields := strings.Fields(line)
+			arn = fields[len(fields)-1]
+		}
+	}
+	require.NotEmpty(t, arn)
+	exports := t.TempDir()
+	url, _, cmd := startServe(t, bin, dir, "-bucket-dir", "ledger-archive="+exports)
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	aws := func(args ...string) map[string]any {
+		c := exec.Command(awsCLI, append(append([]string{"dynamodb"}, args...), "--endpoint-url", url, "--output", "json")...)
+		c.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_DEFAULT_REGION=us-east-1",
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		out, err := c.Output()
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			t.Fatalf("aws dynamodb %v: %v: %s", args, err, exitErr.Stderr)
+		}
+		require.NoError(t, err)
+		res := map[string]any{}
+		require.NoError(t, json.Unmarshal(out, &res), "%s", out)
+		return res
+	}
+	started := aws("export-table-to-point-in-time", "--table-arn", arn, "--s3-bucket", "ledger-archive", "--s3-prefix", "people",
+		"--export-format", "DYNAMODB_JSON")
+	exportArn := started["ExportDescription"].(map[string]any)["ExportArn"].(string)
+	var desc map[string]any
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		desc = aws("describe-export", "--export-arn", exportArn)["ExportDescription"].(map[string]any)
+		if desc["ExportStatus"] != "IN_PROGRESS" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline))
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, "COMPLETED", desc["ExportStatus"])
+	require.EqualValues(t, 3, desc["ItemCount"], "the demo's three people")
+	_, err = os.Stat(filepath.Join(exports, filepath.FromSlash(desc["ExportManifest"].(string))))
+	require.NoError(t, err)
+	list := aws("list-exports", "--table-arn", arn)
+	require.Len(t, list["ExportSummaries"], 1)
 }

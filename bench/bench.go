@@ -226,8 +226,10 @@ func Run(ctx context.Context, cfg *Config) (*Report, error) {
 		run = runExport
 	case Stream:
 		run = runStream
+	case ExportTable:
+		run = runExportTable
 	default:
-		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth, export, stream)", c.Workload)
+		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth, export, export-table, stream)", c.Workload)
 	}
 	p := newProgress(c.Progress, len(engines)*pointsOf(&c))
 	defer p.done()

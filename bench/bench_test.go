@@ -122,6 +122,10 @@ func TestExportAndStreamSmoke(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2*3, formats, "three formats at each of the two sizes")
+	rep = smoke(t, ExportTable, func(c *Config) { c.Engines = []string{"quill"} })
+	for _, r := range rep.Results {
+		require.Equal(t, int64(r.Size), r.Ops, "every document of the table exported")
+	}
 	rep = smoke(t, Stream, func(c *Config) { c.Engines = []string{"quill"} })
 	for _, r := range rep.Results {
 		require.Positive(t, r.P50, "a lag was measured")

@@ -23,7 +23,7 @@ var ErrUsage = errors.New("bench: bad usage")
 // files.
 func Main(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("%w: a workload is needed: commit, prove, check, growth, export or stream", ErrUsage)
+		return fmt.Errorf("%w: a workload is needed: commit, prove, check, growth, export, export-table or stream", ErrUsage)
 	}
 	cfg := &Config{Workload: args[0], Progress: stderr}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)

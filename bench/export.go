@@ -230,3 +230,81 @@ func (s *quillStore) ExportJournal(ctx context.Context, format string, sink expo
 	}
 	return d.BlocksExported, d.BytesWritten, nil
 }
+
+// ExportTable is the table export workload: for each size, a full export
+// of a table of that many documents, each format, to a local directory:
+// items/s, MB/s of compressed files and the live heap it adds.
+const ExportTable = "export-table"
+
+// tableExporter is what an engine's Store offers for ExportTable.
+type tableExporter interface {
+	ExportTable(ctx context.Context, format string, sink export.Sink) (items uint64, bytes int64, err error)
+}
+
+func runExportTable(ctx context.Context, c *Config, e Engine, p *progress) ([]Result, error) {
+	pool := newDocPool(4096)
+	var out []Result
+	for _, size := range c.Sizes {
+		p.start(e.Name(), ExportTable, 0, size)
+		s, cleanup, err := openFresh(ctx, c, e)
+		if err != nil {
+			return nil, err
+		}
+		res, err := exportTablePoints(ctx, c, e, s, size, pool)
+		cleanup()
+		if err != nil {
+			return nil, err
+		}
+		p.finish(res[0])
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+func exportTablePoints(ctx context.Context, c *Config, e Engine, s Store, size int, pool *docPool) ([]Result, error) {
+	ex, ok := s.(tableExporter)
+	if !ok {
+		return nil, ErrUnsupported
+	}
+	if _, err := s.Seed(ctx, size, pool.get); err != nil {
+		return nil, err
+	}
+	var out []Result
+	for _, format := range []string{"ION", "DYNAMODB_JSON"} {
+		dir, err := os.MkdirTemp(c.Dir, "quill-bench-export-table-")
+		if err != nil {
+			return nil, err
+		}
+		heap := startHeapSampler()
+		t0 := time.Now()
+		items, bytes, err := ex.ExportTable(ctx, format, export.DirSink{Dir: dir})
+		elapsed := time.Since(t0)
+		added := heap.stop()
+		_ = os.RemoveAll(dir)
+		if err != nil {
+			return nil, fmt.Errorf("export-table %s: %w", format, err)
+		}
+		r := point(e.Name(), ExportTable, 0, size, int64(items), elapsed, nil)
+		r.Extra["format="+format] = 1
+		r.Extra["MB/s"] = float64(bytes) / elapsed.Seconds() / 1e6
+		r.Extra["live-heap-added-MiB"] = float64(added) / (1 << 20)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ExportTable exports the bench table through the embedding API.
+func (s *quillStore) ExportTable(ctx context.Context, format string, sink export.Sink) (uint64, int64, error) {
+	s.exportSink.Store(&sink)
+	d, err := s.db.ExportTable(ctx, "bench", &quill.ExportTableInput{Table: table, Format: format, Bucket: "bench-export"})
+	if err != nil {
+		return 0, 0, err
+	}
+	if d, err = s.db.WaitTableExport(ctx, d.ExportArn); err != nil {
+		return 0, 0, err
+	}
+	if d.Status != quill.TableExportCompleted {
+		return 0, 0, fmt.Errorf("table export %s: %s", d.Status, d.FailureMessage)
+	}
+	return d.ItemCount, d.BilledSizeBytes, nil
+}

@@ -41,6 +41,8 @@ func unit(workload string) string {
 		return "tx/s"
 	case Check, Export:
 		return "blocks/s"
+	case ExportTable:
+		return "items/s"
 	}
 	return "tx/s"
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/quilldb/quill/internal/keyspace"
@@ -93,16 +95,33 @@ func decodeHistoryEntry(k, v []byte) historyEntry {
 // resolveHistory reads the revisions of entries, each block once, and
 // calls fn with them in the entries' order.
 func (l *Ledger) resolveHistory(ctx context.Context, entries []historyEntry, fn func(Document) error) error {
+	// Each block is read and verified once, on a worker per core: that is
+	// most of the work of a history read or a table export.
+	var seqs []uint64
 	blocks := make(map[uint64]*journal.Block, len(entries))
 	for _, e := range entries {
-		if _, ok := blocks[e.seq]; ok {
-			continue
+		if _, ok := blocks[e.seq]; !ok {
+			blocks[e.seq] = nil
+			seqs = append(seqs, e.seq)
 		}
-		b, err := l.strand.Block(ctx, e.seq)
-		if err != nil {
-			return err
+	}
+	read := make([]*journal.Block, len(seqs))
+	errs := make([]error, len(seqs))
+	workers := min(runtime.GOMAXPROCS(0), len(seqs))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(seqs); i += workers {
+				read[i], errs[i] = l.strand.Block(ctx, seqs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, seq := range seqs {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		blocks[e.seq] = b
+		blocks[seq] = read[i]
 	}
 	for _, e := range entries {
 		rev, _, ok := blocks[e.seq].Revision(e.docID)

@@ -14,7 +14,9 @@ import (
 	"github.com/quilldb/quill/export"
 	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/internal/wait"
+	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
+	"github.com/quilldb/quill/merkle"
 )
 
 // Table exports (DynamoDB's ExportTableToPointInTime over a ledger's
@@ -325,52 +327,119 @@ func (db *DB) tableExportOnce(ctx context.Context, rec *tableExportRecord) error
 // incremental one every revision committed in [From, To).
 func (l *Ledger) tableItems(tableID string, job *export.TableJob) export.ItemSource {
 	return func(ctx context.Context, fn func(export.TableItem) error) error {
-		emit := func(d Document) error {
-			if job.Type == export.FullExport && d.Deleted {
-				return nil
-			}
-			return fn(export.TableItem{ID: d.ID, Version: d.Version, Address: d.Address, TxTime: d.TxTime, Data: d.Data, Deleted: d.Deleted})
-		}
+		r := &itemReader{l: l, tableID: tableID, full: job.Type == export.FullExport, fn: fn}
 		lo := append(dataPrefix(l.strand.ID(), kindHistory), tableID...)
-		pending := make([]historyEntry, 0, historyBatch)
 		var last historyEntry // a full export's candidate for the current document
-		flush := func(force bool) error {
-			if len(pending) < historyBatch && !force {
-				return nil
-			}
-			err := l.resolveHistory(ctx, pending, emit)
-			pending = pending[:0]
-			return err
-		}
 		err := l.db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
 			e := decodeHistoryEntry(k, v)
-			if job.Type == export.IncrementalExport {
+			if !r.full {
 				if e.txTime.Before(job.From) || !e.txTime.Before(job.To) {
 					return nil
 				}
-				pending = append(pending, e)
-				return flush(false)
+				return r.add(ctx, e, false)
 			}
 			if e.txTime.After(job.ExportTime) {
 				return nil // committed after the export time
 			}
 			if last.docID != "" && last.docID != e.docID {
-				pending = append(pending, last)
-				if err := flush(false); err != nil {
+				if err := r.add(ctx, last, true); err != nil {
 					return err
 				}
 			}
 			last = e
 			return nil
 		})
+		if err == nil && last.docID != "" {
+			err = r.add(ctx, last, true)
+		}
+		if err == nil {
+			err = r.flush(ctx)
+		}
+		return err
+	}
+}
+
+// itemReader turns history entries into export items, in the order they
+// come, a batch at a time.
+type itemReader struct {
+	l       *Ledger
+	tableID string
+	full    bool
+	fn      func(export.TableItem) error
+	slots   []itemSlot
+}
+
+// itemSlot is an entry and, when its committed view held it, its revision.
+type itemSlot struct {
+	e   historyEntry
+	doc *Document
+}
+
+// add queues an entry. A document's latest revision is read from its
+// committed view (a point read, its hash checked) when useView is set and
+// the view still holds that version; every other one from its block.
+func (r *itemReader) add(ctx context.Context, e historyEntry, useView bool) error {
+	slot := itemSlot{e: e}
+	if useView {
+		raw, ok, err := r.l.db.j.Get(docKey(r.l.strand.ID(), r.tableID, e.docID))
 		if err != nil {
 			return err
 		}
-		if last.docID != "" {
-			pending = append(pending, last)
+		if ok {
+			d, err := decodeView(r.l.strand.ID(), e.docID, raw)
+			if err != nil {
+				return err
+			}
+			if d.Version == e.version {
+				if merkle.Dot(merkle.Hash(ion.Hash(d.Metadata())), merkle.Hash(ion.Hash(d.Data))) != d.Hash {
+					return &journal.CorruptionError{Strand: r.l.strand.ID(), SequenceNo: int64(d.Address.SequenceNo),
+						Problem: fmt.Sprintf("the committed view of %s does not hash to its revision hash", e.docID)}
+				}
+				slot.doc = &d
+			}
 		}
-		return flush(true)
 	}
+	r.slots = append(r.slots, slot)
+	if len(r.slots) < historyBatch {
+		return nil
+	}
+	return r.flush(ctx)
+}
+
+// flush reads the queued entries' blocks (each once) and emits the items
+// in order.
+func (r *itemReader) flush(ctx context.Context) error {
+	var fromBlocks []historyEntry
+	for _, s := range r.slots {
+		if s.doc == nil {
+			fromBlocks = append(fromBlocks, s.e)
+		}
+	}
+	resolved := make(map[historyEntry]Document, len(fromBlocks))
+	i := 0
+	err := r.l.resolveHistory(ctx, fromBlocks, func(d Document) error {
+		resolved[fromBlocks[i]] = d
+		i++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range r.slots {
+		d := s.doc
+		if d == nil {
+			doc := resolved[s.e]
+			d = &doc
+		}
+		if r.full && d.Deleted {
+			continue
+		}
+		if err := r.fn(export.TableItem{ID: d.ID, Version: d.Version, Address: d.Address, TxTime: d.TxTime, Data: d.Data, Deleted: d.Deleted}); err != nil {
+			return err
+		}
+	}
+	r.slots = r.slots[:0]
+	return nil
 }
 
 func (db *DB) saveTableExport(ctx context.Context, rec *tableExportRecord) error {

@@ -2,7 +2,6 @@ package quill
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -13,7 +12,6 @@ import (
 	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/internal/wait"
 	"github.com/quilldb/quill/ion"
-	"github.com/quilldb/quill/journal"
 )
 
 // Journal exports (QLDB's ExportJournalToS3). A request is validated as
@@ -104,8 +102,6 @@ type exportRecord struct {
 	Last        uint64       `json:"last"`
 	State       export.State `json:"state"`
 }
-
-func exportKey(id string) []byte { return append([]byte{keyspace.JournalExports}, id...) }
 
 var (
 	bucketPattern  = regexp.MustCompile(`^[A-Za-z0-9\-_.]+$`)
@@ -280,55 +276,21 @@ func (db *DB) exportOnce(ctx context.Context, rec *exportRecord) error {
 }
 
 func (db *DB) saveExport(ctx context.Context, rec *exportRecord) error {
-	raw, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return mapJournalErr(db.j.Write(ctx, []journal.Write{{Key: exportKey(rec.ID), Value: raw}}))
+	return saveJob(ctx, db, keyspace.JournalExports, rec)
 }
 
-// exportRecords reads every stored job, dropping those finished more than
-// exportRetention ago.
+// exportRecords reads every stored journal export.
 func (db *DB) exportRecords(ctx context.Context) ([]*exportRecord, error) {
-	var out []*exportRecord
-	var expired []journal.Write
-	horizon := db.opts.Journal.Clock().Add(-exportRetention).UnixMilli()
-	lo := []byte{keyspace.JournalExports}
-	err := db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
-		var rec exportRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("quill: export record %s: %w", k[1:], err)
-		}
-		if rec.Status != ExportInProgress && rec.Finished < horizon {
-			expired = append(expired, journal.Write{Key: append([]byte(nil), k...), Delete: true})
-			return nil
-		}
-		out = append(out, &rec)
-		return nil
-	})
-	if err == nil && len(expired) > 0 {
-		err = db.j.Write(ctx, expired)
-	}
-	return out, mapJournalErr(err)
+	return loadJobs[exportRecord](ctx, db, keyspace.JournalExports)
 }
 
-// resumeExports starts the jobs a previous process left IN_PROGRESS.
+// resumeExports starts the exports a previous process left IN_PROGRESS.
 func (db *DB) resumeExports(ctx context.Context) error {
 	jobs, err := db.exportRecords(ctx)
-	if err != nil {
-		return err
+	if err == nil {
+		resumeJobs(db, jobs, db.opts.ExportSinks != nil, "journal export", db.startExport)
 	}
-	for _, rec := range jobs {
-		if rec.Status != ExportInProgress {
-			continue
-		}
-		if db.opts.ExportSinks == nil { // a read-only tool: the next DB with sinks resumes it
-			db.opts.Journal.Logger.Warn("journal export not resumed: Options.ExportSinks is not set", "export", rec.ID, "ledger", rec.Ledger)
-			continue
-		}
-		db.startExport(rec)
-	}
-	return nil
+	return err
 }
 
 // dropLedgerExports stops the running exports of a ledger and deletes the
@@ -338,21 +300,7 @@ func (db *DB) dropLedgerExports(ctx context.Context, ledger string) error {
 	if err != nil {
 		return err
 	}
-	ids := map[string]bool{}
-	var deletes []journal.Write
-	for _, rec := range jobs {
-		if rec.Ledger == ledger {
-			ids[rec.ID] = true
-			deletes = append(deletes, journal.Write{Key: exportKey(rec.ID), Delete: true})
-		}
-	}
-	if len(deletes) == 0 {
-		return nil
-	}
-	if err := db.jobs.stop(ctx, ids); err != nil {
-		return err
-	}
-	return mapJournalErr(db.j.Write(ctx, deletes))
+	return dropLedgerJobs(ctx, db, keyspace.JournalExports, jobs, ledger)
 }
 
 // CancelJournalS3Export stops an export that is IN_PROGRESS and marks it

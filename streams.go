@@ -2,7 +2,6 @@ package quill
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -12,7 +11,6 @@ import (
 	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/internal/wait"
 	"github.com/quilldb/quill/ion"
-	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/stream"
 )
 
@@ -101,8 +99,6 @@ type streamRecord struct {
 	Finished  int64             `json:"finished,omitempty"`
 	State     stream.State      `json:"state"`
 }
-
-func streamKey(id string) []byte { return append([]byte{keyspace.Streams}, id...) }
 
 var kinesisArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/([A-Za-z0-9_.-]{1,128})$`)
 
@@ -257,57 +253,21 @@ func (db *DB) streamOnce(ctx context.Context, rec *streamRecord) error {
 }
 
 func (db *DB) saveStream(ctx context.Context, rec *streamRecord) error {
-	raw, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return mapJournalErr(db.j.Write(ctx, []journal.Write{{Key: streamKey(rec.ID), Value: raw}}))
+	return saveJob(ctx, db, keyspace.Streams, rec)
 }
 
-// streamRecords reads every stored stream, dropping the terminal ones
-// older than the retention.
+// streamRecords reads every stored stream.
 func (db *DB) streamRecords(ctx context.Context) ([]*streamRecord, error) {
-	var out []*streamRecord
-	var expired []journal.Write
-	horizon := db.opts.Journal.Clock().Add(-exportRetention).UnixMilli()
-	lo := []byte{keyspace.Streams}
-	err := db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
-		var rec streamRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("quill: stream record %s: %w", k[1:], err)
-		}
-		if !rec.active() && rec.Finished < horizon {
-			expired = append(expired, journal.Write{Key: append([]byte(nil), k...), Delete: true})
-			return nil
-		}
-		out = append(out, &rec)
-		return nil
-	})
-	if err == nil && len(expired) > 0 {
-		err = db.j.Write(ctx, expired)
-	}
-	return out, mapJournalErr(err)
+	return loadJobs[streamRecord](ctx, db, keyspace.Streams)
 }
 
-// resumeStreams starts the streams a previous process left running. A DB
-// opened without StreamSinks (a read-only tool) leaves them for the next
-// one that has somewhere to send them.
+// resumeStreams starts the streams a previous process left running.
 func (db *DB) resumeStreams(ctx context.Context) error {
 	streams, err := db.streamRecords(ctx)
-	if err != nil {
-		return err
+	if err == nil {
+		resumeJobs(db, streams, db.opts.StreamSinks != nil, "journal stream", db.startStream)
 	}
-	for _, rec := range streams {
-		if !rec.active() {
-			continue
-		}
-		if db.opts.StreamSinks == nil {
-			db.opts.Journal.Logger.Warn("journal stream not resumed: Options.StreamSinks is not set", "stream", rec.ID, "ledger", rec.Ledger)
-			continue
-		}
-		db.startStream(rec)
-	}
-	return nil
+	return err
 }
 
 // dropLedgerStreams stops a ledger's streams and deletes their records.
@@ -316,21 +276,7 @@ func (db *DB) dropLedgerStreams(ctx context.Context, ledger string) error {
 	if err != nil {
 		return err
 	}
-	ids := map[string]bool{}
-	var deletes []journal.Write
-	for _, rec := range streams {
-		if rec.Ledger == ledger {
-			ids[rec.ID] = true
-			deletes = append(deletes, journal.Write{Key: streamKey(rec.ID), Delete: true})
-		}
-	}
-	if len(deletes) == 0 {
-		return nil
-	}
-	if err := db.jobs.stop(ctx, ids); err != nil {
-		return err
-	}
-	return mapJournalErr(db.j.Write(ctx, deletes))
+	return dropLedgerJobs(ctx, db, keyspace.Streams, streams, ledger)
 }
 
 func (db *DB) findStream(ctx context.Context, ledgerName, streamID string) (*streamRecord, error) {

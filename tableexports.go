@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -116,8 +115,6 @@ type tableExportRecord struct {
 	Failure     string            `json:"failure,omitempty"`
 	State       export.TableState `json:"state"`
 }
-
-func tableExportKey(id string) []byte { return append([]byte{keyspace.TableExports}, id...) }
 
 // TableArn is a table's ARN, arn:aws:qldb:REGION:ACCOUNT:ledger/LEDGER/table/TABLEID:
 // QLDB's IAM form for a table, and what DynamoDB's export operations take.
@@ -443,54 +440,20 @@ func (r *itemReader) flush(ctx context.Context) error {
 }
 
 func (db *DB) saveTableExport(ctx context.Context, rec *tableExportRecord) error {
-	raw, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return mapJournalErr(db.j.Write(ctx, []journal.Write{{Key: tableExportKey(rec.ID), Value: raw}}))
+	return saveJob(ctx, db, keyspace.TableExports, rec)
 }
 
-// tableExportRecords reads every stored table export, dropping the
-// finished ones older than the retention.
+// tableExportRecords reads every stored table export.
 func (db *DB) tableExportRecords(ctx context.Context) ([]*tableExportRecord, error) {
-	var out []*tableExportRecord
-	var expired []journal.Write
-	horizon := db.opts.Journal.Clock().Add(-exportRetention).UnixMilli()
-	lo := []byte{keyspace.TableExports}
-	err := db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
-		var rec tableExportRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("quill: table export record %s: %w", k[1:], err)
-		}
-		if rec.Status != TableExportInProgress && rec.Finished < horizon {
-			expired = append(expired, journal.Write{Key: append([]byte(nil), k...), Delete: true})
-			return nil
-		}
-		out = append(out, &rec)
-		return nil
-	})
-	if err == nil && len(expired) > 0 {
-		err = db.j.Write(ctx, expired)
-	}
-	return out, mapJournalErr(err)
+	return loadJobs[tableExportRecord](ctx, db, keyspace.TableExports)
 }
 
 func (db *DB) resumeTableExports(ctx context.Context) error {
 	jobs, err := db.tableExportRecords(ctx)
-	if err != nil {
-		return err
+	if err == nil {
+		resumeJobs(db, jobs, db.opts.ExportSinks != nil, "table export", db.startTableExport)
 	}
-	for _, rec := range jobs {
-		if rec.Status != TableExportInProgress {
-			continue
-		}
-		if db.opts.ExportSinks == nil {
-			db.opts.Journal.Logger.Warn("table export not resumed: Options.ExportSinks is not set", "export", rec.ID)
-			continue
-		}
-		db.startTableExport(rec)
-	}
-	return nil
+	return err
 }
 
 func (db *DB) dropLedgerTableExports(ctx context.Context, ledger string) error {
@@ -498,21 +461,7 @@ func (db *DB) dropLedgerTableExports(ctx context.Context, ledger string) error {
 	if err != nil {
 		return err
 	}
-	ids := map[string]bool{}
-	var deletes []journal.Write
-	for _, rec := range jobs {
-		if rec.Ledger == ledger {
-			ids[rec.ID] = true
-			deletes = append(deletes, journal.Write{Key: tableExportKey(rec.ID), Delete: true})
-		}
-	}
-	if len(deletes) == 0 {
-		return nil
-	}
-	if err := db.jobs.stop(ctx, ids); err != nil {
-		return err
-	}
-	return mapJournalErr(db.j.Write(ctx, deletes))
+	return dropLedgerJobs(ctx, db, keyspace.TableExports, jobs, ledger)
 }
 
 func (db *DB) describeTableExport(rec *tableExportRecord) *TableExportDescription {

@@ -558,3 +558,9 @@ func (l *Ledger) Tables(ctx context.Context) ([]TableInfo, error) {
 	}
 	return out, nil
 }
+
+// ExportTable starts an export of one of the ledger's tables (see
+// DB.ExportTable).
+func (l *Ledger) ExportTable(ctx context.Context, in *ExportTableInput) (*TableExportDescription, error) {
+	return l.db.ExportTable(ctx, l.name, in)
+}

@@ -175,8 +175,9 @@ func TestTableExportAsOfATimeAndBetweenTwo(t *testing.T) {
 	}
 	require.Equal(t, 1, deleted)
 
-	// DYNAMODB_JSON, as DynamoDB's readers expect it.
-	d, err := db.ExportTable(ctx, "tables", &ExportTableInput{Table: "Vehicle", Bucket: "tables-bucket", Format: "DYNAMODB_JSON"})
+	// DYNAMODB_JSON, as DynamoDB's readers expect it (through the
+	// ledger's handle this time).
+	d, err := l.ExportTable(ctx, &ExportTableInput{Table: "Vehicle", Bucket: "tables-bucket", Format: "DYNAMODB_JSON"})
 	require.NoError(t, err)
 	d, err = db.WaitTableExport(ctx, d.ExportArn)
 	require.NoError(t, err)

@@ -95,14 +95,17 @@ type TableExportDescription struct {
 }
 
 type tableExportRecord struct {
-	ID          string            `json:"id"`
-	Ledger      string            `json:"ledger"`
-	TableID     string            `json:"tableId"`
-	TableName   string            `json:"tableName"`
-	Created     int64             `json:"created"`
-	Status      string            `json:"status"`
-	Type        string            `json:"type"`
-	ExportTime  int64             `json:"exportTime,omitempty"`
+	ID         string `json:"id"`
+	Ledger     string `json:"ledger"`
+	TableID    string `json:"tableId"`
+	TableName  string `json:"tableName"`
+	Created    int64  `json:"created"`
+	Status     string `json:"status"`
+	Type       string `json:"type"`
+	ExportTime int64  `json:"exportTime,omitempty"`
+	// Requested is the ExportTime the request gave (0: none, "now"): what
+	// a ClientToken's repeat is compared on.
+	Requested   int64             `json:"requestedExportTime,omitempty"`
 	From        int64             `json:"from,omitempty"`
 	To          int64             `json:"to,omitempty"`
 	Format      string            `json:"format"`
@@ -140,7 +143,7 @@ func (rec *tableExportRecord) arn(db *DB) string {
 // sameRequest reports whether a stored export was made with in's parameters.
 func (rec *tableExportRecord) sameRequest(other *tableExportRecord) bool {
 	return rec.Ledger == other.Ledger && rec.TableID == other.TableID && rec.Type == other.Type &&
-		rec.ExportTime == other.ExportTime && rec.From == other.From && rec.To == other.To &&
+		rec.Requested == other.Requested && rec.From == other.From && rec.To == other.To &&
 		rec.Format == other.Format && rec.Bucket == other.Bucket && rec.Prefix == other.Prefix &&
 		rec.SSE == other.SSE && rec.KmsKeyID == other.KmsKeyID
 }
@@ -232,6 +235,8 @@ func validateTableExport(in *ExportTableInput, rec *tableExportRecord, now time.
 	rec.Type, rec.ExportTime = export.FullExport, in.ExportTime.UnixMilli()
 	if in.ExportTime.IsZero() {
 		rec.ExportTime = now.UnixMilli()
+	} else {
+		rec.Requested = rec.ExportTime
 	}
 	if in.ExportTime.After(now) {
 		return invalidParam("ExportTime", "%s is in the future", in.ExportTime.UTC().Format(time.RFC3339Nano))

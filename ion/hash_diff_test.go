@@ -106,7 +106,8 @@ func (g *valueGen) symbol() Symbol {
 }
 
 func (g *valueGen) timestamp() amzion.Timestamp {
-	year := 2 + g.intn(250)*40 + g.intn(40)
+	// Ion's years are 0001 to 9999; 250*40+40 would reach 10001.
+	year := min(2+g.intn(250)*40+g.intn(40), 9999)
 	month, day := 1+g.intn(12), 1+g.intn(28)
 	hour, minute, sec := g.intn(24), g.intn(60), g.intn(60)
 	digits := uint8(1 + g.intn(9))

@@ -31,15 +31,22 @@ type exporter interface {
 }
 
 func runExport(ctx context.Context, c *Config, e Engine, p *progress) ([]Result, error) {
+	return perSize(ctx, c, e, p, Export, exportPoints)
+}
+
+// perSize runs points on a fresh store for each of the sizes; points
+// reports several results per size, the first of which the progress shows.
+func perSize(ctx context.Context, c *Config, e Engine, p *progress, workload string,
+	points func(ctx context.Context, c *Config, e Engine, s Store, size int, pool *docPool) ([]Result, error)) ([]Result, error) {
 	pool := newDocPool(4096)
 	var out []Result
 	for _, size := range c.Sizes {
-		p.start(e.Name(), Export, 0, size)
+		p.start(e.Name(), workload, 0, size)
 		s, cleanup, err := openFresh(ctx, c, e)
 		if err != nil {
 			return nil, err
 		}
-		res, err := exportPoints(ctx, c, e, s, size, pool)
+		res, err := points(ctx, c, e, s, size, pool)
 		cleanup()
 		if err != nil {
 			return nil, err
@@ -242,23 +249,7 @@ type tableExporter interface {
 }
 
 func runExportTable(ctx context.Context, c *Config, e Engine, p *progress) ([]Result, error) {
-	pool := newDocPool(4096)
-	var out []Result
-	for _, size := range c.Sizes {
-		p.start(e.Name(), ExportTable, 0, size)
-		s, cleanup, err := openFresh(ctx, c, e)
-		if err != nil {
-			return nil, err
-		}
-		res, err := exportTablePoints(ctx, c, e, s, size, pool)
-		cleanup()
-		if err != nil {
-			return nil, err
-		}
-		p.finish(res[0])
-		out = append(out, res...)
-	}
-	return out, nil
+	return perSize(ctx, c, e, p, ExportTable, exportTablePoints)
 }
 
 func exportTablePoints(ctx context.Context, c *Config, e Engine, s Store, size int, pool *docPool) ([]Result, error) {

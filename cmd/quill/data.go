@@ -49,7 +49,7 @@ func dataCmd(name string, args []string, stdout io.Writer) error {
 	if name == "demo" {
 		create = journal.CreateIfEmpty
 	}
-	db, err := openData(*dir, create)
+	db, err := openData(*dir, create, quill.Options{})
 	if err != nil {
 		return err
 	}
@@ -69,10 +69,11 @@ func dataCmd(name string, args []string, stdout io.Writer) error {
 	return err
 }
 
-// openData opens the store in dir, with an error that says what to do when
-// there is none.
-func openData(dir string, create journal.CreateMode) (*quill.DB, error) {
-	db, err := quill.Open(dir, &quill.Options{Journal: journal.Options{Create: create}})
+// openData opens the store in dir with opts, with an error that says what
+// to do when there is none.
+func openData(dir string, create journal.CreateMode, opts quill.Options) (*quill.DB, error) {
+	opts.Journal.Create = create
+	db, err := quill.Open(dir, &opts)
 	if errors.Is(err, journal.ErrNoStore) {
 		return nil, fmt.Errorf("%w (check -data, or create one with quill demo or quill serve)", err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/export"
-	s3sink "github.com/quilldb/quill/export/s3"
 	"github.com/quilldb/quill/journal"
 )
 
@@ -76,17 +74,7 @@ func exportCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	db, err := quill.Open(*dir, &quill.Options{Journal: journal.Options{Create: journal.CreateNever},
-		ExportObjectSize: *objectSize,
-		ExportSinks: func(ctx context.Context, t export.Target) (export.Sink, error) {
-			if *outDir != "" {
-				return export.DirSink{Dir: *outDir}, nil
-			}
-			return s3sink.New(ctx, s3sink.Config{Bucket: t.Bucket, Encryption: t.Encryption, KmsKeyArn: t.KmsKeyArn})
-		}})
-	if errors.Is(err, journal.ErrNoStore) {
-		return fmt.Errorf("%w (check -data)", err)
-	}
+	db, err := openData(*dir, journal.CreateNever, quill.Options{ExportObjectSize: *objectSize, ExportSinks: exportTo(*outDir)})
 	if err != nil {
 		return err
 	}
@@ -114,6 +102,16 @@ func exportCmd(args []string, stdout io.Writer) error {
 	_, err = fmt.Fprintf(stdout, "export %s COMPLETED: %d blocks in %d objects, %s\nmanifest: %s%s\n", id, d.BlocksExported,
 		len(d.Keys), humanBytes(d.BytesWritten), where, export.CompletedManifestKey(*prefix, id, strandOf(d)))
 	return err
+}
+
+// exportTo is the export sinks of quill export and export-table: the
+// directory when one is given (the request names localBucket), else S3,
+// as serve sends the buckets it does not map.
+func exportTo(dir string) func(context.Context, export.Target) (export.Sink, error) {
+	if dir == "" {
+		return bucketDirFlag(nil).sinks()
+	}
+	return bucketDirFlag{localBucket: dir}.sinks()
 }
 
 // strandOf is the strand in an export's keys (data keys end in

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os/signal"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/quilldb/quill"
-	"github.com/quilldb/quill/export"
-	s3sink "github.com/quilldb/quill/export/s3"
 	"github.com/quilldb/quill/journal"
 )
 
@@ -28,7 +25,7 @@ DynamoDB's export-table-to-point-in-time takes (--table-arn) against quill serve
 	if len(rest) > 0 || *ledger == "" {
 		return c.usageError("-ledger is required and no arguments are taken")
 	}
-	db, err := openData(*dir, journal.CreateNever)
+	db, err := openData(*dir, journal.CreateNever, quill.Options{})
 	if err != nil {
 		return err
 	}
@@ -111,16 +108,7 @@ func exportTableCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	db, err := quill.Open(*dir, &quill.Options{Journal: journal.Options{Create: journal.CreateNever},
-		ExportSinks: func(ctx context.Context, t export.Target) (export.Sink, error) {
-			if *outDir != "" {
-				return export.DirSink{Dir: *outDir}, nil
-			}
-			return s3sink.New(ctx, s3sink.Config{Bucket: t.Bucket, Encryption: t.Encryption, KmsKeyArn: t.KmsKeyArn})
-		}})
-	if errors.Is(err, journal.ErrNoStore) {
-		return fmt.Errorf("%w (check -data)", err)
-	}
+	db, err := openData(*dir, journal.CreateNever, quill.Options{ExportSinks: exportTo(*outDir)})
 	if err != nil {
 		return err
 	}

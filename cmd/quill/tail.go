@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os/signal"
 	"syscall"
@@ -47,10 +45,7 @@ func tailCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	db, err := quill.Open(*dir, &quill.Options{Journal: journal.Options{Create: journal.CreateNever}})
-	if errors.Is(err, journal.ErrNoStore) {
-		return fmt.Errorf("%w (check -data)", err)
-	}
+	db, err := openData(*dir, journal.CreateNever, quill.Options{})
 	if err != nil {
 		return err
 	}

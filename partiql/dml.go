@@ -323,4 +323,3 @@ func modify(doc ion.Value, steps []pathStep, change func(value) (value, error), 
 	}
 	return ion.Struct(fields...).WithAnnotations(doc.Annotations()...), nil
 }
-

@@ -11,15 +11,15 @@ import (
 type tokenKind int
 
 const (
-	tokEOF      tokenKind = iota
-	tokIdent              // a bare identifier or keyword
-	tokQuoted             // a "quoted identifier"
-	tokString             // a 'string literal'
-	tokNumber             // 12, 1.5, 1e3
-	tokIon                // `an Ion literal`
-	tokParam              // ?
-	tokOp                 // punctuation and operators
-	tokAtIdent            // @ident (PartiQL's scope qualifier)
+	tokEOF     tokenKind = iota
+	tokIdent             // a bare identifier or keyword
+	tokQuoted            // a "quoted identifier"
+	tokString            // a 'string literal'
+	tokNumber            // 12, 1.5, 1e3
+	tokIon               // `an Ion literal`
+	tokParam             // ?
+	tokOp                // punctuation and operators
+	tokAtIdent           // @ident (PartiQL's scope qualifier)
 )
 
 // token is one lexical token; pos is its byte offset in the statement.

@@ -105,3 +105,11 @@ var ErrOCCConflict = errors.New("quill: optimistic concurrency conflict")
 
 // ErrClosed is returned by calls on a closed DB.
 var ErrClosed = errors.New("quill: closed")
+
+// ErrTransactionExpired is returned by a Transaction (Ledger.Begin) used
+// after Options.TransactionTimeout: it wrote nothing and is over.
+var ErrTransactionExpired = errors.New("quill: the transaction has expired")
+
+// ErrTransactionClosed is returned by a Transaction used after its commit
+// or abort.
+var ErrTransactionClosed = errors.New("quill: the transaction is committed or aborted")

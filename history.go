@@ -51,9 +51,15 @@ func (l *Ledger) ScanHistory(ctx context.Context, table, documentID string, star
 	if err != nil {
 		return err
 	}
+	return l.scanTableHistory(ctx, tableID, documentID, start, end, fn)
+}
+
+// scanTableHistory is ScanHistory of a table given by id. It takes no
+// catalog lock, so a transaction's statements may call it.
+func (l *Ledger) scanTableHistory(ctx context.Context, tableID, documentID string, start, end time.Time, fn func(Document) error) error {
 	lo := append(append(dataPrefix(l.strand.ID(), kindHistory), tableID...), documentID...)
 	pending := make([]historyEntry, 0, historyBatch)
-	err = l.db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
+	err := l.db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
 		e := decodeHistoryEntry(k, v)
 		if e.txTime.Before(start) || (!end.IsZero() && !e.txTime.Before(end)) {
 			return nil

@@ -50,10 +50,14 @@ func docKey(strand, tableID, docID string) []byte {
 }
 
 func indexPrefix(strand, tableID, field string, valueHash [32]byte) []byte {
+	return append(indexFieldPrefix(strand, tableID, field), valueHash[:]...)
+}
+
+// indexFieldPrefix starts every entry of the index on one field.
+func indexFieldPrefix(strand, tableID, field string) []byte {
 	k := append(dataPrefix(strand, kindIndex), tableID...)
 	k = append(k, byte(len(field)))
-	k = append(k, field...)
-	return append(k, valueHash[:]...)
+	return append(k, field...)
 }
 
 func historyKey(strand, tableID, docID string, version int64) []byte {

@@ -327,6 +327,15 @@ func (tx *Tx) checkTableLimits(recs []*tableRecord, activating bool) error {
 
 // CreateTable creates a table and returns its id.
 func (tx *Tx) CreateTable(name string) (string, error) {
+	id, err := tx.createTable(name)
+	if err != nil {
+		return "", err
+	}
+	_, err = tx.addStatement("CREATE TABLE " + name)
+	return id, err
+}
+
+func (tx *Tx) createTable(name string) (string, error) {
 	if err := validateTableName(name); err != nil {
 		return "", err
 	}
@@ -345,9 +354,6 @@ func (tx *Tx) CreateTable(name string) (string, error) {
 	if err := tx.checkTableLimits(recs, false); err != nil {
 		return "", err
 	}
-	if _, err := tx.addStatement("CREATE TABLE " + name); err != nil {
-		return "", err
-	}
 	t := &tableRecord{ID: ion.NewID(), Name: name, Status: TableActive}
 	tx.putTable(t)
 	tx.put(catalogKey(tx.strand), []byte(tx.id))
@@ -357,26 +363,39 @@ func (tx *Tx) CreateTable(name string) (string, error) {
 // DropTable makes a table inactive. Its documents stay in the journal and
 // its history stays readable; UndropTable brings it back.
 func (tx *Tx) DropTable(name string) error {
-	if err := tx.changeCatalog(); err != nil {
+	if _, err := tx.dropTable(name); err != nil {
 		return err
+	}
+	_, err := tx.addStatement("DROP TABLE " + name)
+	return err
+}
+
+func (tx *Tx) dropTable(name string) (string, error) {
+	if err := tx.changeCatalog(); err != nil {
+		return "", err
 	}
 	t, err := tx.table(name)
 	if err != nil {
-		return err
-	}
-	if _, err := tx.addStatement("DROP TABLE " + name); err != nil {
-		return err
+		return "", err
 	}
 	t.Status = TableInactive
 	tx.putTable(t)
 	tx.del(tableNameKey(tx.strand, name))
 	tx.put(catalogKey(tx.strand), []byte(tx.id))
 	tx.touchTable(t)
-	return nil
+	return t.ID, nil
 }
 
 // UndropTable makes a dropped table active again, by id.
 func (tx *Tx) UndropTable(tableID string) error {
+	if err := tx.undropTable(tableID); err != nil {
+		return err
+	}
+	_, err := tx.addStatement(fmt.Sprintf("UNDROP TABLE \"%s\"", tableID))
+	return err
+}
+
+func (tx *Tx) undropTable(tableID string) error {
 	if err := ion.ValidateID(tableID); err != nil {
 		return invalidParam("TableId", "%v", err)
 	}
@@ -402,9 +421,6 @@ func (tx *Tx) UndropTable(tableID string) error {
 	if err := tx.checkTableLimits(recs, true); err != nil {
 		return err
 	}
-	if _, err := tx.addStatement(fmt.Sprintf("UNDROP TABLE \"%s\"", tableID)); err != nil {
-		return err
-	}
 	t.Status = TableActive
 	tx.putTable(t)
 	tx.put(catalogKey(tx.strand), []byte(tx.id))
@@ -415,28 +431,33 @@ func (tx *Tx) UndropTable(tableID string) error {
 // CreateIndex indexes a top-level field of a table for equality lookups,
 // building entries for the documents already in it.
 func (tx *Tx) CreateIndex(table, field string) error {
-	if err := tx.changeCatalog(); err != nil {
+	if _, err := tx.createIndex(table, field); err != nil {
 		return err
+	}
+	_, err := tx.addStatement(fmt.Sprintf("CREATE INDEX ON %s (%s)", table, field))
+	return err
+}
+
+func (tx *Tx) createIndex(table, field string) (string, error) {
+	if err := tx.changeCatalog(); err != nil {
+		return "", err
 	}
 	t, err := tx.table(table)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := validateFieldName(field); err != nil {
-		return err
+		return "", err
 	}
 	if slices.Contains(t.Indexes, field) {
-		return &Error{Code: CodeResourceAlreadyExists, ResourceType: "INDEX", ResourceName: table + "." + field, Message: "the field is indexed"}
+		return "", &Error{Code: CodeResourceAlreadyExists, ResourceType: "INDEX", ResourceName: table + "." + field, Message: "the field is indexed"}
 	}
 	if len(t.Indexes) >= tx.l.db.opts.MaxIndexesPerTable {
-		return &Error{Code: CodeLimitExceeded, ResourceType: "INDEX", Message: fmt.Sprintf("at most %d indexes per table", tx.l.db.opts.MaxIndexesPerTable)}
-	}
-	if _, err := tx.addStatement(fmt.Sprintf("CREATE INDEX ON %s (%s)", table, field)); err != nil {
-		return err
+		return "", &Error{Code: CodeLimitExceeded, ResourceType: "INDEX", Message: fmt.Sprintf("at most %d indexes per table", tx.l.db.opts.MaxIndexesPerTable)}
 	}
 	docs, err := tx.scanTable(t)
 	if err != nil {
-		return err
+		return "", err
 	}
 	t.Indexes = append(t.Indexes, field)
 	tx.putTable(t)
@@ -446,7 +467,50 @@ func (tx *Tx) CreateIndex(table, field string) error {
 		}
 	}
 	tx.touchTable(t)
-	return nil
+	return t.ID, nil
+}
+
+// DropIndex removes a table's index, by the id information_schema shows
+// (IndexID), with its entries.
+func (tx *Tx) DropIndex(table, indexID string) error {
+	if _, err := tx.dropIndex(table, indexID); err != nil {
+		return err
+	}
+	_, err := tx.addStatement(fmt.Sprintf("DROP INDEX \"%s\" ON %s WITH (purge = true)", indexID, table))
+	return err
+}
+
+func (tx *Tx) dropIndex(table, indexID string) (string, error) {
+	if err := tx.changeCatalog(); err != nil {
+		return "", err
+	}
+	t, err := tx.table(table)
+	if err != nil {
+		return "", err
+	}
+	i := slices.IndexFunc(t.Indexes, func(f string) bool { return IndexID(t.ID, f) == indexID })
+	if i < 0 {
+		return "", &Error{Code: CodeResourceNotFound, ResourceType: "INDEX", ResourceName: indexID, Message: "no index with this id on table " + table}
+	}
+	field := t.Indexes[i]
+	t.Indexes = slices.Delete(slices.Clone(t.Indexes), i, i+1)
+	tx.putTable(t)
+	lo := indexFieldPrefix(tx.strand, t.ID, field)
+	if err := tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
+		tx.del(k)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	tx.touchTable(t)
+	return t.ID, nil
+}
+
+// IndexID is the id of the index on a table's field: derived from both, so
+// that it is stable without being stored.
+func IndexID(tableID, field string) string {
+	h := sha256.Sum256([]byte(tableID + "\x00" + field))
+	return ion.FormatID(binary.BigEndian.Uint64(h[:8]), binary.BigEndian.Uint64(h[8:16]))
 }
 
 func indexEntryKey(strand, tableID, field string, v ion.Value, docID string) []byte {
@@ -529,13 +593,6 @@ func (tx *Tx) change(table, id string, doc any, deleted bool) error {
 	if err := validateDocumentID(id); err != nil {
 		return err
 	}
-	cur, err := tx.readDoc(t, id)
-	if err != nil {
-		return err
-	}
-	if cur == nil {
-		return &Error{Code: CodeResourceNotFound, ResourceType: "DOCUMENT", ResourceName: id, Message: "not in table " + table}
-	}
 	var data document
 	text := fmt.Sprintf("DELETE FROM %s AS d BY d_id WHERE d_id = ?", table)
 	params := []merkle.Hash{merkle.Hash(ion.Hash(ion.String(id)))}
@@ -546,19 +603,32 @@ func (tx *Tx) change(table, id string, doc any, deleted bool) error {
 		text = fmt.Sprintf("UPDATE %s AS d BY d_id SET d = ? WHERE d_id = ?", table)
 		params = append([]merkle.Hash{data.hash}, params...)
 	}
+	if err := tx.changeDoc(t, id, data, deleted); err != nil {
+		return err
+	}
 	stmt, err := tx.addStatement(text, params...)
 	if err != nil {
 		return err
+	}
+	tx.noteDocument(id, t, stmt)
+	return nil
+}
+
+// changeDoc writes a new revision (or the deletion) of an existing
+// document; the caller records the statement.
+func (tx *Tx) changeDoc(t *tableRecord, id string, data document, deleted bool) error {
+	cur, err := tx.readDoc(t, id)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		return &Error{Code: CodeResourceNotFound, ResourceType: "DOCUMENT", ResourceName: id, Message: "not in table " + t.Name}
 	}
 	base := cur
 	if p, ok := tx.pending[id]; ok {
 		base = p.base
 	}
-	if err := tx.write(t, id, base, data, deleted); err != nil {
-		return err
-	}
-	tx.noteDocument(id, t, stmt)
-	return nil
+	return tx.write(t, id, base, data, deleted)
 }
 
 // document converts, size-checks and hashes a document. Its size is that
@@ -712,12 +782,17 @@ func (tx *Tx) Lookup(table, field string, value any) ([]Document, error) {
 			return !ok || !ion.Equal(got, v)
 		}), nil
 	}
+	return tx.indexLookup(t, field, v)
+}
+
+// indexLookup reads the documents whose indexed field is exactly v.
+func (tx *Tx) indexLookup(t *tableRecord, field string, v ion.Value) ([]Document, error) {
 	if _, _, err := tx.get(counterKey(tx.strand, t.ID)); err != nil {
 		return nil, err
 	}
 	lo := indexPrefix(tx.strand, t.ID, field, ion.Hash(v))
 	var out []Document
-	err = tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
+	err := tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
 		d, err := tx.readDoc(t, string(k[len(lo):]))
 		if err != nil || d == nil {
 			return err

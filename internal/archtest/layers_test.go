@@ -22,7 +22,7 @@ func layer(pkg string) (rank int, known bool) {
 		return 1, true
 	case "journal":
 		return 2, true
-	case "export", "stream":
+	case "export", "stream", "partiql":
 		return 3, true
 	case "":
 		return 4, true // the root package quill

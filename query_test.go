@@ -1,0 +1,118 @@
+package quill
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quilldb/quill/ion"
+	"github.com/stretchr/testify/require"
+)
+
+// exec runs one statement in its own interactive transaction and returns
+// the rows as Ion text.
+func run1(t *testing.T, l *Ledger, stmt string, params ...ion.Value) []string {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := l.Begin(ctx)
+	require.NoError(t, err)
+	res, err := tx.Execute(ctx, stmt, params...)
+	require.NoError(t, err, stmt)
+	_, err = tx.Commit(ctx)
+	require.NoError(t, err, stmt)
+	out := make([]string, len(res.Values))
+	for i, v := range res.Values {
+		out[i] = strings.TrimSpace(v.String())
+	}
+	return out
+}
+
+func TestInteractiveTransactionsRunPartiQL(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, nil)
+	l := newLedger(t, db, "l")
+	require.Len(t, run1(t, l, "CREATE TABLE Person"), 1)
+	run1(t, l, "CREATE INDEX ON Person (GovId)")
+	ids := run1(t, l, "INSERT INTO Person ?", ion.List(
+		ion.Struct(ion.F("Name", ion.String("Ana")), ion.F("GovId", ion.String("G1"))),
+		ion.Struct(ion.F("Name", ion.String("Bo")), ion.F("GovId", ion.String("G2")))))
+	require.Len(t, ids, 2)
+	require.Equal(t, []string{`"Bo"`}, run1(t, l, "SELECT VALUE p.Name FROM Person AS p WHERE p.GovId = ?", ion.String("G2")))
+
+	// A failed statement changes nothing and the transaction goes on.
+	tx, err := l.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "INSERT INTO Person VALUE {'Name': 'Cy'}")
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "INSERT INTO Person << {'Name': 'Di'}, 5 >>")
+	require.ErrorContains(t, err, "a document must be a struct")
+	_, err = tx.Execute(ctx, "UPDATE Nope SET a = 1")
+	require.ErrorIs(t, err, ErrResourceNotFound)
+	rec, err := tx.Commit(ctx)
+	require.NoError(t, err)
+	require.True(t, rec.Written)
+	require.Equal(t, []string{"3"}, run1(t, l, "SELECT VALUE COUNT(*) FROM Person"))
+	b, _, err := l.GetBlock(ctx, rec.Block, nil)
+	require.NoError(t, err)
+	stmts, _ := b.TransactionInfo.Get("statements")
+	require.Equal(t, 1, stmts.Len(), "only the statement that succeeded is in transactionInfo")
+
+	// A catalog change inside an interactive transaction, next to reads.
+	tx, err = l.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "SELECT * FROM Person")
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "CREATE TABLE Car")
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "INSERT INTO Car VALUE {'VIN': 'V1'}")
+	require.NoError(t, err)
+	_, err = tx.Commit(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{`"V1"`}, run1(t, l, "SELECT VALUE VIN FROM Car"))
+	idx := run1(t, l, "SELECT VALUE indexes[0].indexId FROM information_schema.user_tables WHERE name = 'Person'")
+	require.Len(t, idx, 1)
+	run1(t, l, "DROP INDEX "+idx[0]+" ON Person WITH (purge = true)")
+	require.Equal(t, []string{"[]"}, run1(t, l, "SELECT VALUE indexes FROM information_schema.user_tables WHERE name = 'Person'"))
+	require.Equal(t, []string{`"Bo"`}, run1(t, l, "SELECT VALUE p.Name FROM Person AS p WHERE p.GovId = ?", ion.String("G2")))
+}
+
+func TestInteractiveTransactionConflicts(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, nil)
+	l := newLedger(t, db, "l")
+	run1(t, l, "CREATE TABLE t")
+	run1(t, l, "INSERT INTO t VALUE {'Name': 'a'}")
+
+	// The driver's OCC scenario: a read set changed by a transaction that
+	// commits first fails the reader's commit.
+	outer, err := l.Begin(ctx)
+	require.NoError(t, err)
+	_, err = outer.Execute(ctx, "SELECT VALUE Name FROM t")
+	require.NoError(t, err)
+	run1(t, l, "UPDATE t SET Name = ?", ion.String("b"))
+	_, err = outer.Commit(ctx)
+	require.ErrorIs(t, err, ErrOCCConflict)
+
+	// A catalog change committed since Begin conflicts too.
+	tx, err := l.Begin(ctx)
+	require.NoError(t, err)
+	run1(t, l, "CREATE TABLE u")
+	_, err = tx.Execute(ctx, "SELECT * FROM t")
+	require.ErrorIs(t, err, ErrOCCConflict)
+
+	// Expired transactions write nothing.
+	clock := db.opts.Journal.Clock
+	tx, err = l.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "INSERT INTO t VALUE {'Name': 'late'}")
+	require.NoError(t, err)
+	db.opts.Journal.Clock = func() time.Time { return clock().Add(time.Minute) }
+	_, err = tx.Commit(ctx)
+	db.opts.Journal.Clock = clock
+	require.True(t, errors.Is(err, ErrTransactionExpired), "%v", err)
+	require.Equal(t, []string{"1"}, run1(t, l, "SELECT VALUE COUNT(*) FROM t"))
+	_, err = tx.Execute(ctx, "SELECT * FROM t")
+	require.ErrorIs(t, err, ErrTransactionClosed)
+}

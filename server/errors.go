@@ -58,10 +58,14 @@ func toHTTPError(err error) *httpError {
 	return &httpError{http.StatusInternalServerError, wire.Error{Type: "InternalFailure", Message: err.Error()}}
 }
 
-func writeError(w http.ResponseWriter, err error) {
+func writeError(w http.ResponseWriter, err error, session bool) {
 	he := toHTTPError(err)
 	body, _ := json.Marshal(he.body)
-	w.Header().Set("Content-Type", "application/json")
+	if session {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.Header().Set("X-Amzn-ErrorType", he.body.Type)
 	w.WriteHeader(he.status)
 	_, _ = w.Write(body)

@@ -40,8 +40,18 @@ type Options struct {
 	// MaxClockSkew is how far a signed request's X-Amz-Date may be from the
 	// server's clock. Default: 15 minutes, as AWS.
 	MaxClockSkew time.Duration
-	// Clock is the time source for signature checks. Default: time.Now.
+	// Clock is the time source for signature checks and session expiry.
+	// Default: time.Now.
 	Clock func() time.Time
+	// MaxSessionsPerLedger bounds the open qldb-session sessions of a
+	// ledger; StartSession past it fails with LimitExceededException.
+	// Default: 1500, QLDB's quota.
+	MaxSessionsPerLedger int
+	// SessionIdleTimeout ends a session that received no command for this
+	// long (its open transaction is aborted); its token then gets
+	// InvalidSessionException and drivers start a new session. Default:
+	// 15 minutes.
+	SessionIdleTimeout time.Duration
 }
 
 func (o *Options) ensureDefaults() {
@@ -57,12 +67,19 @@ func (o *Options) ensureDefaults() {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	if o.MaxSessionsPerLedger == 0 {
+		o.MaxSessionsPerLedger = 1500
+	}
+	if o.SessionIdleTimeout == 0 {
+		o.SessionIdleTimeout = 15 * time.Minute
+	}
 }
 
 // Handler is the control-plane http.Handler.
 type Handler struct {
-	db   *quill.DB
-	opts Options
+	db       *quill.DB
+	opts     Options
+	sessions sessions
 }
 
 // New returns a handler serving db.
@@ -72,7 +89,10 @@ func New(db *quill.DB, opts *Options) *Handler {
 		o = *opts
 	}
 	o.ensureDefaults()
-	return &Handler{db: db, opts: o}
+	h := &Handler{db: db, opts: o}
+	h.sessions.byToken = map[string]*session{}
+	h.sessions.perLedger = map[string]int{}
+	return h
 }
 
 // request is one call being served.
@@ -88,6 +108,8 @@ type request struct {
 	// dynamoDB marks a request of DynamoDB's protocol: its errors take
 	// DynamoDB's shape.
 	dynamoDB bool
+	// session marks a qldb-session request (AWS JSON 1.0).
+	session bool
 }
 
 // ServeHTTP routes a request to its operation.
@@ -102,7 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil && req.dynamoDB:
 		writeDynamoDBError(rec, err)
 	case err != nil:
-		writeError(rec, err)
+		writeError(rec, err, req.session || isSession(r))
 	}
 	attrs := append([]slog.Attr{
 		slog.String("request_id", id), slog.String("operation", req.op), slog.String("method", r.Method),
@@ -137,6 +159,9 @@ func (h *Handler) serve(req *request) error {
 	}
 	if isDynamoDB(r) {
 		return h.serveDynamoDB(req)
+	}
+	if isSession(r) {
+		return h.serveSession(req)
 	}
 	// Route on the escaped path: an ARN's %2F must not split a segment.
 	segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")

@@ -14,9 +14,11 @@ type Timestamp float64
 // NewTimestamp converts a time.
 func NewTimestamp(t time.Time) Timestamp { return Timestamp(float64(t.UnixMilli()) / 1000) }
 
-// ValueHolder carries Ion text.
+// ValueHolder carries one Ion value: as text (the control plane), or as
+// binary or text (the session data plane).
 type ValueHolder struct {
-	IonText *string `json:"IonText,omitempty"`
+	IonBinary []byte  `json:"IonBinary,omitempty"`
+	IonText   *string `json:"IonText,omitempty"`
 }
 
 // CreateLedgerRequest is CreateLedger's body.

@@ -1,0 +1,311 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	amzn "github.com/amzn/ion-go/ion"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/qldb"
+	"github.com/aws/aws-sdk-go-v2/service/qldb/types"
+	"github.com/aws/aws-sdk-go-v2/service/qldbsession"
+	"github.com/awslabs/amazon-qldb-driver-go/v3/qldbdriver"
+	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/verify"
+	"github.com/stretchr/testify/require"
+)
+
+// The official Go driver (amazon-qldb-driver-go v3.0.1 over the
+// qldbsession client) against the server, unchanged.
+
+func newSessionClient(url string) *qldbsession.Client {
+	return qldbsession.New(qldbsession.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  staticCreds("AKIDEXAMPLE", "secret"),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+func newDriver(t *testing.T, f *fixture, ledger string) *qldbdriver.QLDBDriver {
+	t.Helper()
+	d, err := qldbdriver.New(ledger, newSessionClient(f.srv.URL), func(o *qldbdriver.DriverOptions) {
+		o.LoggerVerbosity = qldbdriver.LogOff
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Shutdown(ctx) })
+	return d
+}
+
+func createLedger(t *testing.T, f *fixture, name string) {
+	t.Helper()
+	_, err := f.client.CreateLedger(ctx, &qldb.CreateLedgerInput{Name: aws.String(name), PermissionsMode: "STANDARD"})
+	require.NoError(t, err)
+}
+
+// query runs one statement in its own driver transaction and returns the
+// rows as Ion text.
+func query(t *testing.T, d *qldbdriver.QLDBDriver, stmt string, params ...any) []string {
+	t.Helper()
+	rows, err := tryQuery(d, stmt, params...)
+	require.NoError(t, err, stmt)
+	return rows
+}
+
+func tryQuery(d *qldbdriver.QLDBDriver, stmt string, params ...any) ([]string, error) {
+	out, err := d.Execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
+		res, err := txn.Execute(stmt, params...)
+		if err != nil {
+			return nil, err
+		}
+		return collect(txn, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.([]string), nil
+}
+
+func collect(txn qldbdriver.Transaction, res qldbdriver.Result) ([]string, error) {
+	var rows []string
+	for res.Next(txn) {
+		v, err := ion.Parse(res.GetCurrentData())
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, strings.TrimSpace(v.String()))
+	}
+	return rows, res.Err()
+}
+
+type person struct {
+	FirstName string         `ion:"FirstName"`
+	LastName  string         `ion:"LastName"`
+	DOB       amzn.Timestamp `ion:"DOB"`
+	GovID     string         `ion:"GovId"`
+	GovIDType string         `ion:"GovIdType"`
+	Address   string         `ion:"Address"`
+}
+
+type owner struct {
+	PersonID string `ion:"PersonId"`
+}
+
+type owners struct {
+	PrimaryOwner    owner   `ion:"PrimaryOwner"`
+	SecondaryOwners []owner `ion:"SecondaryOwners"`
+}
+
+type registration struct {
+	VIN                        string         `ion:"VIN"`
+	LicensePlateNumber         string         `ion:"LicensePlateNumber"`
+	State                      string         `ion:"State"`
+	City                       string         `ion:"City"`
+	ValidFromDate              amzn.Timestamp `ion:"ValidFromDate"`
+	ValidToDate                amzn.Timestamp `ion:"ValidToDate"`
+	PendingPenaltyTicketAmount *amzn.Decimal  `ion:"PendingPenaltyTicketAmount"`
+	Owners                     owners         `ion:"Owners"`
+}
+
+type vehicle struct {
+	VIN   string `ion:"VIN"`
+	Type  string `ion:"Type"`
+	Year  int    `ion:"Year"`
+	Make  string `ion:"Make"`
+	Model string `ion:"Model"`
+	Color string `ion:"Color"`
+}
+
+type license struct {
+	LicenseNumber string         `ion:"LicenseNumber"`
+	LicenseType   string         `ion:"LicenseType"`
+	ValidFromDate amzn.Timestamp `ion:"ValidFromDate"`
+	ValidToDate   amzn.Timestamp `ion:"ValidToDate"`
+	PersonID      string         `ion:"PersonId"`
+}
+
+func day(s string) amzn.Timestamp {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		panic(err)
+	}
+	return amzn.NewDateTimestamp(t, amzn.TimestampPrecisionDay)
+}
+
+// TestVehicleRegistrationTutorialThroughTheDriver runs the statements of
+// QLDB's vehicle-registration tutorial, in its order, through the official
+// driver, and checks what each returns; then proves a revision the
+// tutorial changed against a digest.
+func TestVehicleRegistrationTutorialThroughTheDriver(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	createLedger(t, f, "vehicle-registration")
+	d := newDriver(t, f, "vehicle-registration")
+
+	// create_table.py, create_index.py
+	for _, table := range []string{"VehicleRegistration", "Vehicle", "Person", "DriversLicense"} {
+		rows := query(t, d, "CREATE TABLE "+table)
+		require.Len(t, rows, 1)
+		require.Contains(t, rows[0], "tableId:")
+	}
+	for _, idx := range [][2]string{{"VehicleRegistration", "VIN"}, {"VehicleRegistration", "LicensePlateNumber"},
+		{"Vehicle", "VIN"}, {"Person", "GovId"}, {"DriversLicense", "LicenseNumber"}, {"DriversLicense", "PersonId"}} {
+		query(t, d, fmt.Sprintf("CREATE INDEX on %s (%s)", idx[0], idx[1]))
+	}
+	names, err := d.GetTableNames(ctx)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"VehicleRegistration", "Vehicle", "Person", "DriversLicense"}, names)
+	idx := query(t, d, "SELECT VALUE indexes[0] FROM information_schema.user_tables WHERE status = 'ACTIVE' AND name = 'Vehicle'")
+	require.Len(t, idx, 1)
+	require.Contains(t, idx[0], `expr:"[VIN]"`)
+
+	// insert_document.py: people first, their ids go into the licenses
+	// and registrations.
+	people := []person{
+		{FirstName: "Raul", LastName: "Lewis", DOB: day("1963-08-19"), GovID: "LEWISR261LL", GovIDType: "Driver License", Address: "1719 University Street, Seattle, WA, 98109"},
+		{FirstName: "Brent", LastName: "Logan", DOB: day("1967-07-03"), GovID: "LOGANB486CG", GovIDType: "Driver License", Address: "43 Stockert Hollow Road, Everett, WA, 98203"},
+		{FirstName: "Alexis", LastName: "Pena", DOB: day("1974-02-10"), GovID: "744 849 301", GovIDType: "SSN", Address: "4058 Melrose Street, Spokane Valley, WA, 99206"},
+	}
+	rows := query(t, d, "INSERT INTO Person ?", people)
+	require.Len(t, rows, 3)
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		v, err := ion.ParseText(r)
+		require.NoError(t, err)
+		id, _ := v.Get("documentId")
+		ids[i] = id.Text()
+	}
+	penalty := amzn.MustParseDecimal("90.25")
+	regs := []registration{
+		{VIN: "1N4AL11D75C109151", LicensePlateNumber: "LEWISR261LL", State: "WA", City: "Seattle", ValidFromDate: day("2017-08-21"), ValidToDate: day("2020-05-11"),
+			PendingPenaltyTicketAmount: penalty, Owners: owners{PrimaryOwner: owner{ids[0]}, SecondaryOwners: []owner{}}},
+		{VIN: "KM8SRDHF6EU074761", LicensePlateNumber: "CA762X", State: "WA", City: "Kent", ValidFromDate: day("2017-09-14"), ValidToDate: day("2020-06-25"),
+			PendingPenaltyTicketAmount: amzn.MustParseDecimal("130.75"), Owners: owners{PrimaryOwner: owner{ids[1]}, SecondaryOwners: []owner{}}},
+	}
+	vehicles := []vehicle{
+		{VIN: "1N4AL11D75C109151", Type: "Sedan", Year: 2011, Make: "Audi", Model: "A5", Color: "Silver"},
+		{VIN: "KM8SRDHF6EU074761", Type: "Sedan", Year: 2015, Make: "Tesla", Model: "Model S", Color: "Blue"},
+	}
+	licenses := []license{
+		{LicenseNumber: "LEWISR261LL", LicenseType: "Learner", ValidFromDate: day("2016-12-20"), ValidToDate: day("2020-11-15"), PersonID: ids[0]},
+		{LicenseNumber: "LOGANB486CG", LicenseType: "Probationary", ValidFromDate: day("2016-04-06"), ValidToDate: day("2020-11-15"), PersonID: ids[1]},
+	}
+	require.Len(t, query(t, d, "INSERT INTO VehicleRegistration ?", regs), 2)
+	require.Len(t, query(t, d, "INSERT INTO Vehicle ?", vehicles), 2)
+	require.Len(t, query(t, d, "INSERT INTO DriversLicense ?", licenses), 2)
+
+	// scan_table.py
+	require.Len(t, query(t, d, "SELECT * FROM Person"), 3)
+
+	// model/sample_data.py: an id by an indexed field.
+	govID := func(gov string) string {
+		rows := query(t, d, "SELECT id FROM Person AS t BY id WHERE t.GovId = ?", gov)
+		require.Len(t, rows, 1)
+		return rows[0]
+	}
+	require.Equal(t, `{id:"`+ids[0]+`"}`, govID("LEWISR261LL"))
+
+	// find_vehicles.py: a join.
+	rows = query(t, d, "SELECT Vehicle FROM Vehicle INNER JOIN VehicleRegistration AS r ON Vehicle.VIN = r.VIN WHERE r.Owners.PrimaryOwner.PersonId = ?", ids[0])
+	require.Len(t, rows, 1)
+	require.Contains(t, rows[0], `Make:"Audi"`)
+
+	// add_secondary_owner.py
+	rows = query(t, d, "SELECT Owners.SecondaryOwners FROM VehicleRegistration AS v WHERE v.VIN = ?", "1N4AL11D75C109151")
+	require.Equal(t, []string{"{SecondaryOwners:[]}"}, rows)
+	rows = query(t, d, "FROM VehicleRegistration AS v WHERE v.VIN = ? INSERT INTO v.Owners.SecondaryOwners VALUE ?", "1N4AL11D75C109151", owner{ids[2]})
+	require.Len(t, rows, 1)
+	rows = query(t, d, "SELECT Owners.SecondaryOwners FROM VehicleRegistration AS v WHERE v.VIN = ?", "1N4AL11D75C109151")
+	require.Equal(t, []string{`{SecondaryOwners:[{PersonId:"` + ids[2] + `"}]}`}, rows)
+
+	// register_drivers_license.py: a new person and their license, in one
+	// transaction of several statements.
+	_, err = d.Execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
+		res, err := txn.Execute("SELECT * FROM Person AS p WHERE p.GovId = ?", "P626-168-229-765")
+		if err != nil {
+			return nil, err
+		}
+		if found, err := collect(txn, res); err != nil || len(found) != 0 {
+			return nil, fmt.Errorf("unexpected person %v %w", found, err)
+		}
+		res, err = txn.Execute("INSERT INTO Person ?", person{FirstName: "Kate", LastName: "Mulberry", DOB: day("1995-02-09"), GovID: "P626-168-229-765", GovIDType: "Passport", Address: "22 Commercial Drive, Blaine, WA, 97722"})
+		if err != nil {
+			return nil, err
+		}
+		rows, err := collect(txn, res)
+		if err != nil {
+			return nil, err
+		}
+		v, _ := ion.ParseText(rows[0])
+		id, _ := v.Get("documentId")
+		res, err = txn.Execute("SELECT * FROM DriversLicense AS d WHERE d.PersonId = ?", id.Text())
+		if err != nil {
+			return nil, err
+		}
+		if found, err := collect(txn, res); err != nil || len(found) != 0 {
+			return nil, fmt.Errorf("unexpected license %v %w", found, err)
+		}
+		return txn.Execute("INSERT INTO DriversLicense ?", license{LicenseNumber: "112 360 PXJ", LicenseType: "Full", ValidFromDate: day("2018-06-30"), ValidToDate: day("2022-10-30"), PersonID: id.Text()})
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"3"}, query(t, d, "SELECT VALUE COUNT(*) FROM DriversLicense"))
+
+	// renew_drivers_license.py
+	rows = query(t, d, "SELECT PersonId FROM DriversLicense AS d WHERE d.LicenseNumber = ?", "LEWISR261LL")
+	require.Equal(t, []string{`{PersonId:"` + ids[0] + `"}`}, rows)
+	rows = query(t, d, "SELECT p.* FROM Person AS p BY pid WHERE pid = ?", ids[0])
+	require.Len(t, rows, 1)
+	require.Contains(t, rows[0], `FirstName:"Raul"`)
+	rows = query(t, d, "UPDATE DriversLicense AS d SET d.ValidFromDate = ?, d.ValidToDate = ? WHERE d.LicenseNumber = ?", day("2019-01-01"), day("2023-01-01"), "LEWISR261LL")
+	require.Len(t, rows, 1)
+	require.Equal(t, []string{"2023-01-01"}, query(t, d, "SELECT VALUE d.ValidToDate FROM DriversLicense AS d WHERE d.LicenseNumber = 'LEWISR261LL'"))
+
+	// deregister_drivers_license.py
+	require.Len(t, query(t, d, "DELETE FROM DriversLicense AS d WHERE d.LicenseNumber = ?", "LOGANB486CG"), 1)
+	require.Empty(t, query(t, d, "SELECT * FROM DriversLicense AS d WHERE d.LicenseNumber = ?", "LOGANB486CG"))
+
+	// transfer_vehicle_ownership.py
+	before := time.Now().UTC().Add(-time.Second)
+	rows = query(t, d, "SELECT Owners.PrimaryOwner.PersonId FROM VehicleRegistration AS v WHERE v.VIN = ?", "KM8SRDHF6EU074761")
+	require.Equal(t, []string{`{PersonId:"` + ids[1] + `"}`}, rows)
+	rows = query(t, d, "UPDATE VehicleRegistration AS r SET r.Owners.PrimaryOwner.PersonId = ? WHERE r.VIN = ?", ids[2], "KM8SRDHF6EU074761")
+	require.Len(t, rows, 1)
+
+	// query_history.py: the registration's revisions between two times.
+	regID := query(t, d, "SELECT VALUE id FROM VehicleRegistration AS r BY id WHERE r.VIN = ?", "KM8SRDHF6EU074761")[0]
+	start := before.Add(-time.Hour).Format("2006-01-02T15:04:05.000Z")
+	end := time.Now().UTC().Add(time.Second).Format("2006-01-02T15:04:05.000Z")
+	rows = query(t, d, fmt.Sprintf("SELECT data.Owners.PrimaryOwner, metadata.version FROM history(VehicleRegistration, `%s`, `%s`) AS h WHERE h.metadata.id = ?", start, end), strings.Trim(regID, `"`))
+	require.ElementsMatch(t, []string{
+		`{PrimaryOwner:{PersonId:"` + ids[1] + `"},version:0}`,
+		`{PrimaryOwner:{PersonId:"` + ids[2] + `"},version:1}`}, rows)
+	rows = query(t, d, fmt.Sprintf("SELECT metadata.version FROM history(VehicleRegistration, `%s`) AS h WHERE h.metadata.id = ?", end), strings.Trim(regID, `"`))
+	require.Empty(t, rows, "nothing was committed after the end time")
+
+	// get_revision.py: the committed view gives the block address and id,
+	// GetRevision the proof, which verifies against a digest.
+	rows = query(t, d, "SELECT * FROM _ql_committed_VehicleRegistration WHERE data.VIN = ?", "KM8SRDHF6EU074761")
+	require.Len(t, rows, 1)
+	committed, err := ion.ParseText(rows[0])
+	require.NoError(t, err)
+	addr, _ := committed.Get("blockAddress")
+	meta, _ := committed.Get("metadata")
+	docID, _ := meta.Get("id")
+	version, _ := meta.Get("version")
+	require.Equal(t, "1", strings.TrimSpace(version.String()))
+	digest, err := f.client.GetDigest(ctx, &qldb.GetDigestInput{Name: aws.String("vehicle-registration")})
+	require.NoError(t, err)
+	addrText := strings.TrimSpace(addr.String())
+	rev, err := f.client.GetRevision(ctx, &qldb.GetRevisionInput{Name: aws.String("vehicle-registration"),
+		BlockAddress: &types.ValueHolder{IonText: &addrText}, DocumentId: aws.String(docID.Text()), DigestTipAddress: digest.DigestTipAddress})
+	require.NoError(t, err)
+	revision, err := ion.ParseText(*rev.Revision.IonText)
+	require.NoError(t, err)
+	proof, err := verify.ParseProof([]byte(*rev.Proof.IonText))
+	require.NoError(t, err)
+	revHash, _ := revision.Get("hash")
+	committedHash, _ := committed.Get("hash")
+	require.Equal(t, committedHash.Bytes(), revHash.Bytes(), "the committed view's hash is the revision's")
+	require.NoError(t, verify.RevisionAgainstDigest(revision, proof, digest.Digest))
+}

@@ -86,6 +86,17 @@ func (x *executor) delete(d *Delete) ([]ion.Value, error) {
 }
 
 func (x *executor) update(u *Update) ([]ion.Value, error) {
+	for _, op := range u.Ops {
+		// Checked before any document is read, so that the statement fails
+		// even on an empty table.
+		root := op.Path
+		if p, ok := root.(*Path); ok {
+			root = p.Root
+		}
+		if id, ok := root.(*Ident); ok && u.Target.By != "" && id.Name == u.Target.By {
+			return nil, x.errAt(op.Path, "the document id cannot be changed")
+		}
+	}
 	docs, envs, err := x.target(u.Target, u.Where)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/qldb"
 	"github.com/aws/aws-sdk-go-v2/service/qldb/types"
 	"github.com/aws/aws-sdk-go-v2/service/qldbsession"
+	sessiontypes "github.com/aws/aws-sdk-go-v2/service/qldbsession/types"
 	"github.com/awslabs/amazon-qldb-driver-go/v3/qldbdriver"
+	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/merkle"
 	"github.com/quilldb/quill/verify"
 	"github.com/stretchr/testify/require"
 )
@@ -308,4 +311,277 @@ func TestVehicleRegistrationTutorialThroughTheDriver(t *testing.T) {
 	committedHash, _ := committed.Get("hash")
 	require.Equal(t, committedHash.Bytes(), revHash.Bytes(), "the committed view's hash is the revision's")
 	require.NoError(t, verify.RevisionAgainstDigest(revision, proof, digest.Digest))
+}
+
+func TestDriverOCCConflictIsRetried(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	createLedger(t, f, "l")
+	d := newDriver(t, f, "l")
+	query(t, d, "CREATE TABLE t")
+	query(t, d, "INSERT INTO t ?", map[string]any{"Name": "a"})
+
+	// The driver's own scenario: the outer transaction reads, an inner one
+	// changes what it read and commits first, the outer commit fails with
+	// OccConflictException and the driver runs the outer function again.
+	attempts := 0
+	_, err := d.Execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
+		attempts++
+		if _, err := txn.Execute("SELECT VALUE Name FROM t"); err != nil {
+			return nil, err
+		}
+		if attempts == 1 {
+			inner, err := tryQuery(d, "UPDATE t SET Name = ?", "b")
+			if err != nil || len(inner) != 1 {
+				return nil, fmt.Errorf("inner update: %v %w", inner, err)
+			}
+		}
+		return nil, nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, attempts, "the first commit conflicted and the driver retried")
+
+	// Without retries the conflict reaches the caller as the SDK's type.
+	d.SetRetryPolicy(qldbdriver.RetryPolicy{MaxRetryLimit: 0, Backoff: qldbdriver.ExponentialBackoffStrategy{SleepBase: time.Millisecond, SleepCap: time.Millisecond}})
+	_, err = d.Execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
+		if _, err := txn.Execute("SELECT VALUE Name FROM t"); err != nil {
+			return nil, err
+		}
+		_, err := tryQuery(d, "UPDATE t SET Name = ?", "c")
+		return nil, err
+	})
+	var occ *sessiontypes.OccConflictException
+	require.ErrorAs(t, err, &occ)
+}
+
+func TestStatementErrorsAndTheSessionAfterThem(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	createLedger(t, f, "l")
+	d, err := qldbdriver.New("l", newSessionClient(f.srv.URL), func(o *qldbdriver.DriverOptions) {
+		o.LoggerVerbosity = qldbdriver.LogOff
+		o.MaxConcurrentTransactions = 1 // one session: the next transaction reuses it
+	})
+	require.NoError(t, err)
+	defer d.Shutdown(ctx)
+	query(t, d, "CREATE TABLE t")
+
+	for stmt, want := range map[string]string{
+		"DELETE FROM NonExistentTable":          "NonExistentTable",
+		"SELECT * FORM t":                       "line 1, column 10, at 'FORM': expected FROM",
+		"SELECT * FROM t ORDER BY a":            "ORDER is not supported",
+		"INSERT INTO t VALUE 5":                 "a document must be a struct",
+		"SELECT x FROM t WHERE x = ? AND y = ?": "2 parameter(s)",
+		"EXEC redact_revision ?, 'a', 'b'":      "stored procedures",
+		"UPDATE t AS d BY i SET i = 5":          "document id cannot be changed",
+		"SELECT VALUE 1 + 'a' FROM << 0 >>":     "needs numbers",
+	} {
+		var params []any
+		for range strings.Count(stmt, "?") {
+			params = append(params, "x")
+		}
+		if strings.Contains(stmt, "AND y") {
+			params = params[:1] // one value for two parameters
+		}
+		_, err := tryQuery(d, stmt, params...)
+		var bad *sessiontypes.BadRequestException
+		require.ErrorAs(t, err, &bad, stmt)
+		require.Contains(t, bad.ErrorMessage(), want, stmt)
+	}
+	// The same session then runs a transaction that works.
+	require.Len(t, query(t, d, "INSERT INTO t VALUE {'a': 1}"), 1)
+	require.Equal(t, []string{"1"}, query(t, d, "SELECT VALUE COUNT(*) FROM t"))
+}
+
+// sendCommand drives the qldbsession client directly, for what the driver
+// never does on purpose.
+func TestSessionProtocolEdges(t *testing.T) {
+	f := newFixture(t, &Options{MaxSessionsPerLedger: 2}, &quill.Options{TransactionTimeout: 300 * time.Millisecond})
+	createLedger(t, f, "l")
+	c := newSessionClient(f.srv.URL)
+
+	_, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{StartSession: &sessiontypes.StartSessionRequest{LedgerName: aws.String("missing")}})
+	var bad *sessiontypes.BadRequestException
+	require.ErrorAs(t, err, &bad, "StartSession on an unknown ledger")
+
+	start := func() string {
+		out, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{StartSession: &sessiontypes.StartSessionRequest{LedgerName: aws.String("l")}})
+		require.NoError(t, err)
+		return *out.StartSession.SessionToken
+	}
+	tok := start()
+	begin := func(tok string) string {
+		out, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: &tok, StartTransaction: &sessiontypes.StartTransactionRequest{}})
+		require.NoError(t, err)
+		require.Len(t, *out.StartTransaction.TransactionId, 22)
+		return *out.StartTransaction.TransactionId
+	}
+	execute := func(tok, txID, stmt string) error {
+		_, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: &tok,
+			ExecuteStatement: &sessiontypes.ExecuteStatementRequest{TransactionId: &txID, Statement: &stmt}})
+		return err
+	}
+	txID := begin(tok)
+	require.NoError(t, execute(tok, txID, "CREATE TABLE t"))
+
+	// A digest that does not match what the server received rejects the
+	// commit and writes nothing.
+	wrong := make([]byte, 32)
+	_, err = c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: &tok,
+		CommitTransaction: &sessiontypes.CommitTransactionRequest{TransactionId: &txID, CommitDigest: wrong}})
+	require.ErrorAs(t, err, &bad)
+	require.Contains(t, bad.ErrorMessage(), "does not match")
+	l, err := f.db.Ledger(ctx, "l")
+	require.NoError(t, err)
+	tables, err := l.Tables(ctx)
+	require.NoError(t, err)
+	require.Empty(t, tables, "the rejected commit wrote nothing")
+
+	// The right digest (H(txId) dot (H(statement))) commits and is echoed.
+	txID = begin(tok)
+	require.NoError(t, execute(tok, txID, "CREATE TABLE t"))
+	want := merkle.Dot(merkle.Hash(ion.Hash(ion.String(txID))), merkle.Hash(ion.Hash(ion.String("CREATE TABLE t"))))
+	out, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: &tok,
+		CommitTransaction: &sessiontypes.CommitTransactionRequest{TransactionId: &txID, CommitDigest: want[:]}})
+	require.NoError(t, err)
+	require.Equal(t, want[:], out.CommitTransaction.CommitDigest)
+
+	// An expired transaction is InvalidSessionException with the words
+	// the drivers match, and writes nothing.
+	txID = begin(tok)
+	require.NoError(t, execute(tok, txID, "INSERT INTO t VALUE {'a': 1}"))
+	time.Sleep(400 * time.Millisecond) // past the 300 ms transaction timeout
+	err = execute(tok, txID, "SELECT * FROM t")
+	var ise *sessiontypes.InvalidSessionException
+	require.ErrorAs(t, err, &ise)
+	require.Regexp(t, `Transaction\s.*\shas\sexpired`, ise.ErrorMessage())
+	// ... and the session is gone.
+	_, err = c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: &tok, StartTransaction: &sessiontypes.StartTransactionRequest{}})
+	require.ErrorAs(t, err, &ise)
+
+	// An unknown token is InvalidSessionException; past the session limit,
+	// LimitExceededException.
+	unknown := "bm90LWEtc2Vzc2lvbg=="
+	_, err = c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: &unknown, StartTransaction: &sessiontypes.StartTransactionRequest{}})
+	require.ErrorAs(t, err, &ise)
+	a, b := start(), start()
+	_, err = c.SendCommand(ctx, &qldbsession.SendCommandInput{StartSession: &sessiontypes.StartSessionRequest{LedgerName: aws.String("l")}})
+	var limit *sessiontypes.LimitExceededException
+	require.ErrorAs(t, err, &limit)
+	for _, tok := range []string{a, b} {
+		_, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: &tok, EndSession: &sessiontypes.EndSessionRequest{}})
+		require.NoError(t, err)
+	}
+	start() // ended sessions free their slots
+}
+
+func TestPagingThroughTenThousandRows(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	createLedger(t, f, "l")
+	d := newDriver(t, f, "l")
+	query(t, d, "CREATE TABLE t")
+	const n = 10_000
+	for i := 0; i < n; i += 40 {
+		batch := make([]map[string]any, 40)
+		for j := range batch {
+			batch[j] = map[string]any{"n": i + j}
+		}
+		query(t, d, "INSERT INTO t ?", batch)
+	}
+	pages := 0
+	out, err := d.Execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
+		res, err := txn.Execute("SELECT VALUE n FROM t")
+		if err != nil {
+			return nil, err
+		}
+		seen := make([]bool, n)
+		count := 0
+		for res.Next(txn) {
+			v, err := ion.Parse(res.GetCurrentData())
+			if err != nil {
+				return nil, err
+			}
+			i, _ := v.Int64()
+			if seen[i] {
+				return nil, fmt.Errorf("row %d twice", i)
+			}
+			seen[i] = true
+			count++
+		}
+		pages = int(*res.GetConsumedIOs().GetReadIOs())
+		return count, res.Err()
+	})
+	require.NoError(t, err)
+	require.Equal(t, n, out)
+	require.Equal(t, n, pages, "ReadIOs counts every document read")
+}
+
+func TestEveryIonTypeThroughParametersAndResults(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	createLedger(t, f, "l")
+	d := newDriver(t, f, "l")
+	query(t, d, "CREATE TABLE t")
+	// Ion text of a document with every type, sent as Ion binary by the
+	// driver (an ion-go value) and read back exactly.
+	text := `{'null':null,bool:true,int:-12345678901234567890,float:1.5e0,decimal:90.250,` +
+		`timestamp:2019-06-13T21:36:34.123-07:00,symbol:sym,string:"s\u00e9",clob:{{"clob"}},blob:{{AQID}},` +
+		`list:[1,"a"],sexp:(a b),struct:{a:{b:1}},annotated:ann::5,typednull:null.int}`
+	doc, err := ion.ParseText(text)
+	require.NoError(t, err)
+	bin, err := ion.MarshalBinary(doc)
+	require.NoError(t, err)
+	// The driver marshals Go values with ion-go, which has no type for
+	// every Ion value (sexp, clob, annotations); the raw Ion binary goes
+	// through the SDK's client instead.
+	c := newSessionClient(f.srv.URL)
+	out, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{StartSession: &sessiontypes.StartSessionRequest{LedgerName: aws.String("l")}})
+	require.NoError(t, err)
+	tok := out.StartSession.SessionToken
+	tx, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: tok, StartTransaction: &sessiontypes.StartTransactionRequest{}})
+	require.NoError(t, err)
+	txID := tx.StartTransaction.TransactionId
+	digest := merkle.Hash(ion.Hash(ion.String(*txID)))
+	run := func(stmt string, params ...sessiontypes.ValueHolder) []ion.Value {
+		out, err := c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: tok,
+			ExecuteStatement: &sessiontypes.ExecuteStatementRequest{TransactionId: txID, Statement: &stmt, Parameters: params}})
+		require.NoError(t, err, stmt)
+		e := merkle.Hash(ion.Hash(ion.String(stmt)))
+		for _, p := range params {
+			var v ion.Value
+			if p.IonBinary != nil {
+				v, err = ion.Parse(p.IonBinary)
+			} else {
+				v, err = ion.ParseText(*p.IonText)
+			}
+			require.NoError(t, err)
+			e = merkle.Dot(e, merkle.Hash(ion.Hash(v)))
+		}
+		digest = merkle.Dot(digest, e)
+		var rows []ion.Value
+		for _, vh := range out.ExecuteStatement.FirstPage.Values {
+			v, err := ion.Parse(vh.IonBinary)
+			require.NoError(t, err)
+			rows = append(rows, v)
+		}
+		return rows
+	}
+	run("INSERT INTO t ?", sessiontypes.ValueHolder{IonBinary: bin})
+	run("INSERT INTO t ?", sessiontypes.ValueHolder{IonText: aws.String(`{from:text,decimal:1.50}`)})
+	rows := run("SELECT VALUE x FROM t AS x WHERE x.decimal = ?", sessiontypes.ValueHolder{IonText: aws.String("90.25")})
+	require.Len(t, rows, 1)
+	require.True(t, ion.Equal(doc, rows[0]), "every type comes back exactly: %s", rows[0])
+	rows = run("SELECT VALUE x.timestamp FROM t AS x WHERE x.timestamp = `2019-06-14T04:36:34.123Z`")
+	require.Len(t, rows, 1, "timestamps compare by instant")
+	_, err = c.SendCommand(ctx, &qldbsession.SendCommandInput{SessionToken: tok,
+		CommitTransaction: &sessiontypes.CommitTransactionRequest{TransactionId: txID, CommitDigest: digest[:]}})
+	require.NoError(t, err)
+}
+
+func TestSessionsNeedASignatureUnderAuth(t *testing.T) {
+	f := newFixture(t, &Options{Keys: map[string]string{"AKIDEXAMPLE": "secret"}}, nil)
+	createLedger(t, f, "l")
+	good := newDriver(t, f, "l")
+	query(t, good, "CREATE TABLE t")
+	badClient := qldbsession.New(qldbsession.Options{Region: "us-east-1", BaseEndpoint: aws.String(f.srv.URL),
+		Credentials: staticCreds("AKIDEXAMPLE", "wrong"), Retryer: aws.NopRetryer{}})
+	_, err := badClient.SendCommand(ctx, &qldbsession.SendCommandInput{StartSession: &sessiontypes.StartSessionRequest{LedgerName: aws.String("l")}})
+	require.ErrorContains(t, err, "InvalidSignatureException")
 }

@@ -28,6 +28,8 @@ commands:
   export -ledger NAME (-dir PATH | -bucket B) [-from T] [-to T] [-format F]
                                            export a ledger's journal as QLDB's ExportJournalToS3 did
   tables -ledger NAME                      list a ledger's tables with their ids and ARNs
+  query -ledger NAME STATEMENT [PARAM...]  run one PartiQL statement (-data DIR or -endpoint URL)
+  shell -ledger NAME                       an interactive PartiQL shell (-data DIR or -endpoint URL)
   export-table -ledger NAME -table T (-dir PATH | -bucket B) [-at T | -from T -to T] [-format F]
                                            export a table as DynamoDB's ExportTableToPointInTime does
   tail -ledger NAME [-from T] [-format ion|json]
@@ -90,6 +92,10 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return tailCmd(rest, stdout)
 	case "tables":
 		return tablesCmd(rest, stdout)
+	case "query":
+		return queryCmd(rest, stdout)
+	case "shell":
+		return shellCmd(rest, stdin, stdout, stderr)
 	case "export-table":
 		return exportTableCmd(rest, stdout)
 	case "hash":

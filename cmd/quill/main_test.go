@@ -116,7 +116,7 @@ func TestBenchSmoke(t *testing.T) {
 
 func TestEveryCommandAnswersHelp(t *testing.T) {
 	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "export", "tail", "tables", "export-table", "hash", "id", "version",
-		"verify-block", "verify-revision", "verify-chain"} {
+		"verify-block", "verify-revision", "verify-chain", "query", "shell"} {
 		for _, flag := range []string{"-h", "--help"} {
 			out, err := runCmd(t, "", cmd, flag)
 			require.NoError(t, err, "%s %s", cmd, flag)

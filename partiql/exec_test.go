@@ -150,3 +150,11 @@ func TestErrorsQuoteTheToken(t *testing.T) {
 		require.ErrorContains(t, err, want, stmt)
 	}
 }
+
+func TestHugeDecimalExponentsAreRefusedNotComputed(t *testing.T) {
+	s := tutorialStore(t)
+	got, _ := run(t, s, "SELECT VALUE FirstName FROM Person WHERE Age = `1d999999999`")
+	require.Empty(t, got, "incomparable, so unknown")
+	_, _, err := tryRun(s, "SELECT VALUE Age + `1d-999999999` FROM Person")
+	require.ErrorContains(t, err, "exponent is beyond")
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 
 	amzion "github.com/amazon-ion/ion-go/ion"
@@ -85,6 +86,9 @@ func rat(v ion.Value) (*big.Rat, bool) {
 		return new(big.Rat).SetInt(v.BigInt()), true
 	case ion.DecimalType:
 		n, exp := v.DecimalValue().CoEx()
+		if exp > maxExponent || exp < -maxExponent {
+			return nil, false
+		}
 		r := new(big.Rat).SetInt(n)
 		scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(exp))), nil)
 		if exp >= 0 {
@@ -101,6 +105,10 @@ func rat(v ion.Value) (*big.Rat, bool) {
 	return nil, false
 }
 
+// maxExponent bounds the decimal exponents arithmetic and comparisons
+// accept: 10^exp is computed exactly, and an Ion literal may say 1d999999999.
+const maxExponent = 6144 // decimal128's
+
 func abs(x int32) int32 {
 	if x < 0 {
 		return -x
@@ -112,8 +120,12 @@ func floatOf(v ion.Value) float64 {
 	if v.Type() == ion.FloatType {
 		return v.FloatValue()
 	}
-	r, _ := rat(v)
-	f, _ := r.Float64()
+	if r, ok := rat(v); ok {
+		f, _ := r.Float64()
+		return f
+	}
+	// A decimal beyond the exponent bound: its text, as a float (0 or ±Inf).
+	f, _ := strconv.ParseFloat(strings.Replace(v.DecimalValue().String(), "d", "e", 1), 64)
 	return f
 }
 
@@ -141,8 +153,11 @@ func compareValues(a, b ion.Value) (int, bool) {
 			}
 			return 0, true
 		}
-		ra, _ := rat(a)
-		rb, _ := rat(b)
+		ra, oka := rat(a)
+		rb, okb := rat(b)
+		if !oka || !okb {
+			return 0, false // a decimal beyond the exponent bound
+		}
 		return ra.Cmp(rb), true
 	case isText(a) && isText(b):
 		return strings.Compare(textOf(a), textOf(b)), true
@@ -246,6 +261,12 @@ func arithmetic(op string, a, b ion.Value) (ion.Value, error) {
 			}
 		}
 		return ion.BigInt(r), nil
+	}
+	if _, ok := rat(a); !ok {
+		return ion.Value{}, errorf("a decimal exponent is beyond ±%d", maxExponent)
+	}
+	if _, ok := rat(b); !ok {
+		return ion.Value{}, errorf("a decimal exponent is beyond ±%d", maxExponent)
 	}
 	x, y := toDecimal(a), toDecimal(b)
 	switch op {

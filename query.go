@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quilldb/quill/ion"
@@ -63,29 +64,27 @@ func (tx *Tx) query(parsed *partiql.Parsed, params []ion.Value) (*partiql.Result
 // parsed statements are kept by text: applications run the same few
 // statements with different parameters.
 var (
-	parseCacheMu sync.Mutex
-	parseCache   = map[string]*partiql.Parsed{}
+	parseCache     sync.Map // statement text -> *partiql.Parsed
+	parseCacheSize atomic.Int64
 )
 
-const parseCacheSize = 1024
+const parseCacheLimit = 1024
 
 func parseStatement(text string) (*partiql.Parsed, error) {
-	parseCacheMu.Lock()
-	p, ok := parseCache[text]
-	parseCacheMu.Unlock()
-	if ok {
-		return p, nil
+	if p, ok := parseCache.Load(text); ok {
+		return p.(*partiql.Parsed), nil
 	}
 	p, err := partiql.Parse(text)
 	if err != nil {
 		return nil, err
 	}
-	parseCacheMu.Lock()
-	if len(parseCache) >= parseCacheSize {
-		clear(parseCache) // a crude bound: a workload of more distinct statements parses again
+	if parseCacheSize.Add(1) > parseCacheLimit {
+		// A crude bound: a workload of more distinct statements than
+		// this parses again after the reset.
+		parseCache.Clear()
+		parseCacheSize.Store(0)
 	}
-	parseCache[text] = p
-	parseCacheMu.Unlock()
+	parseCache.Store(text, p)
 	return p, nil
 }
 
@@ -149,6 +148,10 @@ func partiqlDoc(d Document) partiql.Document {
 	return partiql.Document{ID: d.ID, Data: d.Data, Committed: d.Committed}
 }
 
+// Lookup finds the documents whose field equals v through the index: a
+// string or a symbol finds both a string and a symbol of its text (with
+// the same annotations), as PartiQL's = compares them; anything else is
+// found exactly.
 func (s *txStore) Lookup(table, field string, v ion.Value, fn func(partiql.Document) error) (bool, error) {
 	t, err := s.tx.table(table)
 	if err != nil {
@@ -157,16 +160,45 @@ func (s *txStore) Lookup(table, field string, v ion.Value, fn func(partiql.Docum
 	if !slices.Contains(t.Indexes, field) {
 		return false, nil
 	}
-	docs, err := s.tx.indexLookup(t, field, v)
-	if err != nil {
-		return true, err
+	keys := []ion.Value{v}
+	match := func(got ion.Value) bool { return ion.Equal(got, v) }
+	if text, ok := textOf(v); ok {
+		match = func(got ion.Value) bool {
+			g, ok := textOf(got)
+			return ok && g == text && slices.Equal(got.Annotations(), v.Annotations())
+		}
+		if !slices.Contains(t.TextIndexes, field) {
+			// An index from before text keys: strings and symbols have
+			// different keys.
+			keys = []ion.Value{ion.String(text).WithAnnotations(v.Annotations()...),
+				ion.SymbolValue(ion.Sym(text)).WithAnnotations(v.Annotations()...)}
+		}
 	}
-	for _, d := range docs {
-		if err := fn(partiqlDoc(d)); err != nil {
+	for _, k := range keys {
+		docs, err := s.tx.indexLookup(t, field, k, match)
+		if err != nil {
 			return true, err
+		}
+		for _, d := range docs {
+			if err := fn(partiqlDoc(d)); err != nil {
+				return true, err
+			}
 		}
 	}
 	return true, nil
+}
+
+// textOf returns the text of a non-null string or symbol.
+func textOf(v ion.Value) (string, bool) {
+	switch {
+	case v.IsNull():
+		return "", false
+	case v.Type() == ion.StringType:
+		return v.Text(), true
+	case v.Type() == ion.SymbolType:
+		return v.SymbolToken().Text()
+	}
+	return "", false
 }
 
 func (s *txStore) Get(table, id string) (partiql.Document, bool, error) {

@@ -24,6 +24,7 @@ type naiveValue struct {
 	kind    string // "num", "str", "bool"
 	num     float64
 	str     string
+	sym     bool // a text written as an Ion symbol
 	b       bool
 }
 
@@ -36,6 +37,8 @@ func (v naiveValue) ion() string {
 			return fmt.Sprint(int64(v.num))
 		}
 		return fmt.Sprintf("%ge0", v.num)
+	case v.kind == "str" && v.sym:
+		return v.str
 	case v.kind == "str":
 		return fmt.Sprintf("%q", v.str)
 	}
@@ -47,6 +50,8 @@ func (v naiveValue) partiql() string {
 	switch {
 	case v.null:
 		return "NULL"
+	case v.kind == "str" && v.sym:
+		return "`" + v.str + "`"
 	case v.kind == "str":
 		return "'" + v.str + "'"
 	case v.kind == "num" && v.num != float64(int64(v.num)):
@@ -150,7 +155,8 @@ func randomValue(r *rand.Rand, field string) naiveValue {
 	}
 	switch field {
 	case "s":
-		return naiveValue{kind: "str", str: []string{"x", "y", "z"}[r.IntN(3)]}
+		// Strings and symbols compare by text (and the index finds both).
+		return naiveValue{kind: "str", str: []string{"x", "y", "z"}[r.IntN(3)], sym: r.IntN(4) == 0}
 	case "b":
 		return naiveValue{kind: "bool", b: r.IntN(2) == 0}
 	case "n":

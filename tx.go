@@ -37,6 +37,20 @@ type tableRecord struct {
 	Name    string   `json:"name"`
 	Status  string   `json:"status"`
 	Indexes []string `json:"indexes,omitempty"`
+	// TextIndexes are the indexes whose keys hash a symbol as the string
+	// of its text, so that one index read finds a text as either (PartiQL
+	// compares them by text). Indexes built before this existed hash the
+	// exact value; lookups of text read them twice.
+	TextIndexes []string `json:"textIndexes,omitempty"`
+}
+
+// indexKeyValue is the value an index entry of field is keyed by.
+func (t *tableRecord) indexKeyValue(field string, v ion.Value) ion.Value {
+	if v.Type() == ion.SymbolType && !v.IsNull() && slices.Contains(t.TextIndexes, field) {
+		text, _ := v.SymbolToken().Text()
+		return ion.String(text).WithAnnotations(v.Annotations()...)
+	}
+	return v
 }
 
 // Tx is one transaction. It is not safe for concurrent use; it must not be
@@ -460,10 +474,11 @@ func (tx *Tx) createIndex(table, field string) (string, error) {
 		return "", err
 	}
 	t.Indexes = append(t.Indexes, field)
+	t.TextIndexes = append(t.TextIndexes, field)
 	tx.putTable(t)
 	for _, d := range docs {
 		if v, ok := d.Data.Get(field); ok {
-			tx.put(indexEntryKey(tx.strand, t.ID, field, v, d.ID), nil)
+			tx.put(indexEntryKey(tx.strand, t, field, v, d.ID), nil)
 		}
 	}
 	tx.touchTable(t)
@@ -494,6 +509,7 @@ func (tx *Tx) dropIndex(table, indexID string) (string, error) {
 	}
 	field := t.Indexes[i]
 	t.Indexes = slices.Delete(slices.Clone(t.Indexes), i, i+1)
+	t.TextIndexes = slices.DeleteFunc(slices.Clone(t.TextIndexes), func(f string) bool { return f == field })
 	tx.putTable(t)
 	lo := indexFieldPrefix(tx.strand, t.ID, field)
 	if err := tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
@@ -513,8 +529,8 @@ func IndexID(tableID, field string) string {
 	return ion.FormatID(binary.BigEndian.Uint64(h[:8]), binary.BigEndian.Uint64(h[8:16]))
 }
 
-func indexEntryKey(strand, tableID, field string, v ion.Value, docID string) []byte {
-	return append(indexPrefix(strand, tableID, field, ion.Hash(v)), docID...)
+func indexEntryKey(strand string, t *tableRecord, field string, v ion.Value, docID string) []byte {
+	return append(indexPrefix(strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v))), docID...)
 }
 
 // touchTable marks a table as written, so that scans and lookups of it in
@@ -663,10 +679,10 @@ func (tx *Tx) write(t *tableRecord, id string, base *Document, data document, de
 	}
 	for _, field := range t.Indexes {
 		if v, ok := old.Get(field); ok {
-			tx.del(indexEntryKey(tx.strand, t.ID, field, v, id))
+			tx.del(indexEntryKey(tx.strand, t, field, v, id))
 		}
 		if v, ok := data.value.Get(field); ok && !deleted {
-			tx.put(indexEntryKey(tx.strand, t.ID, field, v, id), nil)
+			tx.put(indexEntryKey(tx.strand, t, field, v, id), nil)
 		}
 	}
 	if existed {
@@ -782,22 +798,24 @@ func (tx *Tx) Lookup(table, field string, value any) ([]Document, error) {
 			return !ok || !ion.Equal(got, v)
 		}), nil
 	}
-	return tx.indexLookup(t, field, v)
+	return tx.indexLookup(t, field, v, func(got ion.Value) bool { return ion.Equal(got, v) })
 }
 
-// indexLookup reads the documents whose indexed field is exactly v.
-func (tx *Tx) indexLookup(t *tableRecord, field string, v ion.Value) ([]Document, error) {
+// indexLookup reads the documents the index on field keys under v's key,
+// and keeps those whose value match accepts (index keys are hashes, and a
+// text index keys strings and symbols alike).
+func (tx *Tx) indexLookup(t *tableRecord, field string, v ion.Value, match func(ion.Value) bool) ([]Document, error) {
 	if _, _, err := tx.get(counterKey(tx.strand, t.ID)); err != nil {
 		return nil, err
 	}
-	lo := indexPrefix(tx.strand, t.ID, field, ion.Hash(v))
+	lo := indexPrefix(tx.strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v)))
 	var out []Document
 	err := tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
 		d, err := tx.readDoc(t, string(k[len(lo):]))
 		if err != nil || d == nil {
 			return err
 		}
-		if got, ok := d.Data.Get(field); ok && ion.Equal(got, v) { // guard against hash collisions
+		if got, ok := d.Data.Get(field); ok && match(got) {
 			out = append(out, *d)
 		}
 		return nil

@@ -14,10 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/quilldb/quill"
 )
 
 // Workloads.
@@ -65,6 +68,9 @@ type Config struct {
 	// Kinesis stream too (the AWS SDK's standard configuration says where
 	// Kinesis is).
 	KinesisStream string
+	// SessionHandler serves QLDB's API over a DB for the session workload
+	// (the server package's handler; bench may not import it).
+	SessionHandler func(db *quill.DB) http.Handler
 }
 
 func (c *Config) withDefaults() Config {
@@ -228,8 +234,10 @@ func Run(ctx context.Context, cfg *Config) (*Report, error) {
 		run = runStream
 	case ExportTable:
 		run = runExportTable
+	case Session:
+		run = runSession
 	default:
-		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth, export, export-table, stream)", c.Workload)
+		return nil, fmt.Errorf("bench: unknown workload %q (commit, prove, check, growth, export, export-table, stream, session)", c.Workload)
 	}
 	p := newProgress(c.Progress, len(engines)*pointsOf(&c))
 	defer p.done()
@@ -255,6 +263,8 @@ func pointsOf(c *Config) int {
 		return n
 	case Export:
 		return len(c.Sizes) // each size reports its points at once
+	case Session:
+		return len(c.Sizes) * len(c.Clients) * 6
 	}
 	return len(c.Sizes)
 }

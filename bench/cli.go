@@ -21,9 +21,12 @@ var ErrUsage = errors.New("bench: bad usage")
 // peers' binary: WORKLOAD [flags]. It writes the table to stdout, progress
 // to stderr, and optionally Go benchmark lines, JSON and SVG charts to
 // files.
-func Main(args []string, stdout, stderr io.Writer) error {
+//
+// configure, if given, adjusts the configuration before the run (quill
+// bench sets Config.SessionHandler).
+func Main(args []string, stdout, stderr io.Writer, configure ...func(*Config)) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("%w: a workload is needed: commit, prove, check, growth, export, export-table or stream", ErrUsage)
+		return fmt.Errorf("%w: a workload is needed: commit, prove, check, growth, export, export-table, stream or session", ErrUsage)
 	}
 	cfg := &Config{Workload: args[0], Progress: stderr}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -74,6 +77,9 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			pprof.StopCPUProfile()
 			_ = f.Close()
 		}()
+	}
+	for _, f := range configure {
+		f(cfg)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

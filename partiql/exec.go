@@ -32,9 +32,11 @@ type HistoryQuery struct {
 type Store interface {
 	// Scan calls fn with every document of an active table.
 	Scan(table string, fn func(Document) error) error
-	// Lookup calls fn with the documents whose top-level field is exactly
-	// v (the same Ion value), through an index; indexed is false, and fn
-	// is not called, when the field has no index.
+	// Lookup calls fn with the documents whose top-level field equals v
+	// through an index: for a string or a symbol, every string or symbol
+	// of its text (with the same annotations); otherwise exactly v (the
+	// same Ion value). indexed is false, and fn is not called, when the
+	// field has no index.
 	Lookup(table, field string, v ion.Value, fn func(Document) error) (indexed bool, err error)
 	// Get returns a document of an active table by id.
 	Get(table, id string) (Document, bool, error)

@@ -175,18 +175,15 @@ func (x *executor) tableDocs(item *FromItem, src *TableSource, e *env, conds []E
 	return x.store.Scan(src.Name, read)
 }
 
-// lookupKeys are the exact Ion values an index must be asked for to find
-// every value equal to v: a text as a string and as a symbol, a bool as
-// itself. Numbers and timestamps compare by value, which no finite set of
+// lookupKeys are the values an index is asked for to find every value
+// equal to v: a text (Store.Lookup finds strings and symbols alike) or a
+// bool. Numbers and timestamps compare by value, which no finite set of
 // exact keys covers, so they are not looked up (nil).
 func lookupKeys(v ion.Value) []ion.Value {
 	switch {
 	case v.IsNull():
 		return nil
-	case isText(v) && len(v.Annotations()) == 0:
-		s := textOf(v)
-		return []ion.Value{ion.String(s), ion.SymbolValue(ion.Sym(s))}
-	case v.Type() == ion.BoolType && len(v.Annotations()) == 0:
+	case isText(v), v.Type() == ion.BoolType:
 		return []ion.Value{v}
 	}
 	return nil

@@ -80,7 +80,8 @@ func (m *memStore) Lookup(name, field string, v ion.Value, fn func(Document) err
 		return false, nil
 	}
 	return true, m.Scan(name, func(d Document) error {
-		if f, ok := d.Data.Get(field); ok && ion.Equal(f, v) {
+		f, ok := d.Data.Get(field)
+		if ok && (ion.Equal(f, v) || isText(v) && isText(f) && textOf(f) == textOf(v) && slices.Equal(f.Annotations(), v.Annotations())) {
 			return fn(d)
 		}
 		return nil

@@ -4,13 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
+	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/bench"
+	"github.com/quilldb/quill/server"
 )
 
 // benchCmd runs the benchmark harness's command line (see bench.Main).
 func benchCmd(args []string, stdout, stderr io.Writer) error {
-	err := bench.Main(args, stdout, stderr)
+	err := bench.Main(args, stdout, stderr, func(c *bench.Config) {
+		c.SessionHandler = func(db *quill.DB) http.Handler { return server.New(db, nil) }
+	})
 	if errors.Is(err, bench.ErrUsage) {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}

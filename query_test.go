@@ -3,6 +3,7 @@ package quill
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,47 @@ func TestInteractiveTransactionConflicts(t *testing.T) {
 	require.Equal(t, []string{"1"}, run1(t, l, "SELECT VALUE COUNT(*) FROM t"))
 	_, err = tx.Execute(ctx, "SELECT * FROM t")
 	require.ErrorIs(t, err, ErrTransactionClosed)
+}
+
+// BenchmarkLookup compares an indexed lookup through the Go API with the
+// same lookup in PartiQL, in process: the difference is PartiQL's cost.
+func BenchmarkLookup(b *testing.B) {
+	ctx := context.Background()
+	db := openDB(b, nil)
+	l := newLedger(b, db, "l")
+	require.NoError(b, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("Person"); err != nil {
+			return err
+		}
+		return tx.CreateIndex("Person", "GovId")
+	}))
+	const n = 2000
+	for i := 0; i < n; i += 40 {
+		require.NoError(b, l.Execute(ctx, func(tx *Tx) error {
+			for j := i; j < i+40; j++ {
+				if _, err := tx.Insert("Person", ion.Struct(ion.F("GovId", ion.String(fmt.Sprintf("G%06d", j))), ion.F("Name", ion.String("x")))); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	b.Run("goapi", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			require.NoError(b, l.Execute(ctx, func(tx *Tx) error {
+				_, err := tx.Lookup("Person", "GovId", ion.String(fmt.Sprintf("G%06d", i%n)))
+				return err
+			}))
+		}
+	})
+	b.Run("partiql", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			require.NoError(b, l.Execute(ctx, func(tx *Tx) error {
+				_, err := tx.Query("SELECT * FROM Person AS p WHERE p.GovId = ?", ion.String(fmt.Sprintf("G%06d", i%n)))
+				return err
+			}))
+		}
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,20 +193,23 @@ func sessionSize(ctx context.Context, c *Config, p *progress, size int) ([]Resul
 				return err
 			}},
 	}
+	// Every way's lookups run before any insert, so that they read the same
+	// table.
 	var out []Result
 	for _, clients := range c.Clients {
-		for _, w := range ways {
-			for _, op := range []struct {
-				name string
-				fn   func() error
-			}{{"session-lookup", w.lookup}, {"session-insert", w.insert}} {
-				engine := w.engine + " " + strings.TrimPrefix(op.name, "session-")
-				p.start(engine, op.name, clients, size)
-				ops, elapsed, lat, err := measure(ctx, clients, c.Duration, func(int, int) error { return op.fn() })
-				if err != nil {
-					return nil, fmt.Errorf("%s %s: %w", w.engine, op.name, err)
+		for _, op := range []string{"lookup", "insert"} {
+			for _, w := range ways {
+				fn := w.lookup
+				if op == "insert" {
+					fn = w.insert
 				}
-				r := point(engine, op.name, clients, size, ops, elapsed, lat)
+				engine := w.engine + " " + op
+				p.start(engine, "session-"+op, clients, size)
+				ops, elapsed, lat, err := measure(ctx, clients, c.Duration, func(int, int) error { return fn() })
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", engine, err)
+				}
+				r := point(engine, "session-"+op, clients, size, ops, elapsed, lat)
 				p.finish(r)
 				out = append(out, r)
 			}

@@ -1,7 +1,9 @@
 // Package server serves a quill.DB over QLDB's REST-JSON control plane
-// (API 2019-01-02), so that AWS SDKs, the AWS CLI and QLDB's samples work
-// against Quill unchanged: ledgers, tags, GetDigest, GetBlock and
-// GetRevision. Errors carry QLDB's exception names in the X-Amzn-ErrorType
+// (API 2019-01-02) and its qldb-session data plane (API 2019-07-11, AWS
+// JSON 1.0, X-Amz-Target QLDBSession.SendCommand, on the same listener),
+// so that AWS SDKs, the AWS CLI, QLDB's drivers and samples work against
+// Quill unchanged: ledgers, tags, GetDigest, GetBlock, GetRevision,
+// exports, streams, and PartiQL in sessions. Errors carry QLDB's exception names in the X-Amzn-ErrorType
 // header and the __type member. Requests may be unsigned or SigV4-signed;
 // with Options.Keys set, a valid SigV4 signature from one of the keys is
 // required.

@@ -24,7 +24,9 @@ import (
 )
 
 const serveAbout = `Serves QLDB's API over HTTP for unchanged AWS clients until SIGINT or SIGTERM, then stops
-accepting, finishes the requests in flight and closes the store.
+accepting, finishes the requests in flight and closes the store: the control plane (ledgers,
+digests, proofs, exports, streams), the session protocol QLDB's drivers use to run PartiQL, and
+DynamoDB's table export operations, all on one listener.
 
 It opens the Quill store in DIR. It creates one only in a new or empty directory, or anywhere with
 -create, and says so; a directory that holds other files and no store is refused. One process owns
@@ -55,6 +57,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&bucketDirs, "bucket-dir", "NAME=DIR: journal exports to bucket NAME go to directory DIR instead of S3 (repeatable)")
 	objectSize := fs.Int("export-object-size", 8<<20, "journal exports close a data object at this many bytes")
 	pace := fs.Float64("export-max-blocks-per-second", 0, "pace journal exports (0: unpaced)")
+	sessionIdle := fs.Duration("session-idle-timeout", 15*time.Minute, "end a qldb-session session after this long without a command")
+	maxSessions := fs.Int("max-sessions-per-ledger", 1500, "open qldb-session sessions per ledger (QLDB's quota)")
 	var opts quill.Options
 	d := (&quill.Options{}).EnsureDefaults() // the library's defaults, shown in -h
 	limits := []serveLimit{
@@ -90,6 +94,12 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	if *pace < 0 {
 		return c.usageError("-export-max-blocks-per-second must not be negative, got %g", *pace)
 	}
+	if *sessionIdle <= 0 {
+		return c.usageError("-session-idle-timeout must be positive, got %v", *sessionIdle)
+	}
+	if *maxSessions < 1 {
+		return c.usageError("-max-sessions-per-ledger must be at least 1, got %d", *maxSessions)
+	}
 	if *maxBody < 1<<20+1024 {
 		return c.usageError("-max-body-bytes must be at least %d (an IonText member may hold 1 MiB), got %d", 1<<20+1024, *maxBody)
 	}
@@ -98,7 +108,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	sopts := &server.Options{Logger: logger, MaxBodyBytes: *maxBody}
+	sopts := &server.Options{Logger: logger, MaxBodyBytes: *maxBody, SessionIdleTimeout: *sessionIdle, MaxSessionsPerLedger: *maxSessions}
 	if *authFile != "" {
 		keys, err := server.LoadKeys(*authFile)
 		if err != nil {

@@ -3,10 +3,10 @@
 // JSON 1.0, X-Amz-Target QLDBSession.SendCommand, on the same listener),
 // so that AWS SDKs, the AWS CLI, QLDB's drivers and samples work against
 // Quill unchanged: ledgers, tags, GetDigest, GetBlock, GetRevision,
-// exports, streams, and PartiQL in sessions. Errors carry QLDB's exception names in the X-Amzn-ErrorType
-// header and the __type member. Requests may be unsigned or SigV4-signed;
-// with Options.Keys set, a valid SigV4 signature from one of the keys is
-// required.
+// exports, streams, and PartiQL in sessions. Errors carry QLDB's exception
+// names in the X-Amzn-ErrorType header and the __type member. Requests may
+// be unsigned or SigV4-signed; with Options.Keys set, a valid SigV4
+// signature from one of the keys is required.
 package server
 
 import (

@@ -71,6 +71,9 @@ type Config struct {
 	// SessionHandler serves QLDB's API over a DB for the session workload
 	// (the server package's handler; bench may not import it).
 	SessionHandler func(db *quill.DB) http.Handler
+	// CacheSize is the Pebble block cache of the session workload's store,
+	// in bytes. Default: the journal's default (64 MiB).
+	CacheSize int64
 }
 
 func (c *Config) withDefaults() Config {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
 )
 
 // Session is the data-plane workload: the tutorial's lookup by an indexed
@@ -62,7 +63,7 @@ func sessionSize(ctx context.Context, c *Config, p *progress, size int) ([]Resul
 		return nil, err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	db, err := quill.Open(dir, &quill.Options{MaxRetries: 100})
+	db, err := quill.Open(dir, &quill.Options{MaxRetries: 100, Journal: journal.Options{CacheSize: c.CacheSize}})
 	if err != nil {
 		return nil, err
 	}

@@ -151,6 +151,13 @@ func TestErrorsQuoteTheToken(t *testing.T) {
 	}
 }
 
+func TestFormatPatternsAreRefused(t *testing.T) {
+	_, _, err := tryRun(newMemStore(), "SELECT VALUE TO_STRING(`2019-01-01T`, 'MMMM d, y') FROM << 0 >>")
+	require.ErrorContains(t, err, "format pattern is not supported")
+	got, _ := run(t, newMemStore(), "SELECT VALUE TO_STRING(TO_TIMESTAMP('2019-01-01T')) FROM << 0 >>")
+	require.Equal(t, []string{`"2019-01-01"`}, got)
+}
+
 func TestHugeDecimalExponentsAreRefusedNotComputed(t *testing.T) {
 	s := tutorialStore(t)
 	got, _ := run(t, s, "SELECT VALUE FirstName FROM Person WHERE Age = `1d999999999`")

@@ -25,8 +25,8 @@ var scalarFunctions = map[string][2]int{
 	"SUBSTRING":        {2, 3},
 	"TRIM":             {1, 1},
 	"UTCNOW":           {0, 0},
-	"TO_TIMESTAMP":     {1, 1},
-	"TO_STRING":        {1, 1},
+	"TO_TIMESTAMP":     {1, 2},
+	"TO_STRING":        {1, 2},
 	"DATE_ADD":         {3, 3},
 	"DATE_DIFF":        {3, 3},
 }
@@ -74,6 +74,10 @@ func (x *executor) call(c *Call, e *env) (value, error) {
 	switch c.Name {
 	case "DATE_ADD", "DATE_DIFF":
 		return x.dateArith(c, e)
+	case "TO_STRING", "TO_TIMESTAMP":
+		if len(c.Args) == 2 {
+			return missing, x.errAt(c.Args[1], c.Name+" with a format pattern is not supported by Quill: without one it reads or writes Ion text")
+		}
 	}
 	args := make([]value, len(c.Args))
 	for i, a := range c.Args {

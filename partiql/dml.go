@@ -209,7 +209,7 @@ func (x *executor) apply(op UpdateOp, doc ion.Value, item *FromItem, e *env) (io
 		return insertInto(cur, v, at, op.At != nil)
 	}, op.Kind == OpSet)
 	if err != nil {
-		return doc, x.errAt(op.Path, err.(*Error).Message)
+		return doc, x.errAt(op.Path, messageOf(err))
 	}
 	return res, nil
 }

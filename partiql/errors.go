@@ -1,6 +1,7 @@
 package partiql
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -50,4 +51,13 @@ func position(src string, pos int) (line, col int) {
 // statement runs.
 func errorf(format string, args ...any) *Error {
 	return &Error{Message: fmt.Sprintf(format, args...)}
+}
+
+// messageOf is an error's message without its position.
+func messageOf(err error) string {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	return err.Error()
 }

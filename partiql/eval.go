@@ -288,7 +288,7 @@ func (x *executor) binary(b *Binary, e *env) (value, error) {
 	}
 	v, err := arithmetic(b.Op, l.Value, r.Value)
 	if err != nil {
-		return missing, x.errAt(b, err.(*Error).Message)
+		return missing, x.errAt(b, messageOf(err))
 	}
 	return some(v), nil
 }

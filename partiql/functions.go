@@ -123,7 +123,7 @@ func (x *executor) call(c *Call, e *env) (value, error) {
 		}
 		return some(ion.Int(int64(a.Len()))), nil
 	case "TO_STRING":
-		return some(ion.String(strings.TrimRight(ion.Value(a.Value).String(), "\n"))), nil
+		return some(ion.String(strings.TrimRight(a.String(), "\n"))), nil
 	case "TO_TIMESTAMP":
 		if !isText(a.Value) {
 			return missing, x.errAt(c, "TO_TIMESTAMP needs a string, got "+typeName(a))
@@ -305,7 +305,7 @@ func (x *executor) cast(c *Cast, v value) (value, error) {
 		return v, nil
 	}
 	fail := func() (value, error) {
-		return missing, x.errAt(c, "cannot CAST "+strings.TrimSpace(ion.Value(v.Value).String())+" AS "+c.Type)
+		return missing, x.errAt(c, "cannot CAST "+strings.TrimSpace(v.String())+" AS "+c.Type)
 	}
 	switch c.Type {
 	case "STRING", "SYMBOL":
@@ -316,7 +316,7 @@ func (x *executor) cast(c *Cast, v value) (value, error) {
 		case v.Type() == ion.ListType || v.Type() == ion.StructType || v.Type() == ion.SexpType:
 			return fail()
 		default:
-			s = strings.TrimSpace(ion.Value(v.Value).WithAnnotations().String())
+			s = strings.TrimSpace(v.Value.WithAnnotations().String())
 		}
 		if c.Type == "SYMBOL" {
 			return some(ion.SymbolValue(ion.Sym(s))), nil

@@ -108,7 +108,6 @@ func (m *memStore) History(q HistoryQuery, fn func(Document) error) error {
 		if !q.Start.IsZero() && r.at.Before(q.Start) || !q.End.IsZero() && r.at.After(q.End) {
 			continue
 		}
-		r := r
 		fields := []ion.Field{}
 		if !r.deleted {
 			fields = append(fields, ion.F("data", r.data))

@@ -242,7 +242,7 @@ func (p *parser) drop() (Statement, error) {
 		if err := p.expectOp("("); err != nil {
 			return nil, err
 		}
-		if t := p.peek(); !(t.kind == tokIdent && t.text == "purge") {
+		if t := p.peek(); t.kind != tokIdent || t.text != "purge" {
 			return nil, p.errExpected("purge (lower case)")
 		}
 		p.next()
@@ -611,12 +611,10 @@ func (p *parser) history() (*HistorySource, error) {
 	p.next()
 	p.next() // (
 	h := &HistorySource{}
-	t := p.peek()
-	switch {
-	case t.kind == tokString:
+	if t := p.peek(); t.kind == tokString {
 		p.next()
 		h.Table, h.ByID = t.text, true
-	default:
+	} else {
 		name, err := p.name("a table name or a quoted table id")
 		if err != nil {
 			return nil, err

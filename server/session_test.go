@@ -1,8 +1,11 @@
 package server
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/qldbsession"
 	sessiontypes "github.com/aws/aws-sdk-go-v2/service/qldbsession/types"
 	"github.com/awslabs/amazon-qldb-driver-go/v3/qldbdriver"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/quilldb/quill"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/merkle"
 	"github.com/quilldb/quill/verify"
 	"github.com/stretchr/testify/require"
@@ -591,4 +596,50 @@ func TestSessionsNeedASignatureUnderAuth(t *testing.T) {
 		Credentials: staticCreds("AKIDEXAMPLE", "wrong"), Retryer: aws.NopRetryer{}})
 	_, err := badClient.SendCommand(ctx, &qldbsession.SendCommandInput{StartSession: &sessiontypes.StartSessionRequest{LedgerName: aws.String("l")}})
 	require.ErrorContains(t, err, "InvalidSignatureException")
+}
+
+// BenchmarkSessionLookupTransaction measures the server's own work for a
+// driver's lookup transaction (StartTransaction, ExecuteStatement,
+// CommitTransaction), through the handler without a network.
+func BenchmarkSessionLookupTransaction(b *testing.B) {
+	db, err := quill.Open("data", &quill.Options{Journal: journal.Options{FS: vfs.NewMem()}})
+	require.NoError(b, err)
+	defer db.Close()
+	_, err = db.CreateLedger(ctx, &quill.CreateLedgerInput{Name: "l", PermissionsMode: "STANDARD"})
+	require.NoError(b, err)
+	l, err := db.Ledger(ctx, "l")
+	require.NoError(b, err)
+	require.NoError(b, l.Execute(ctx, func(tx *quill.Tx) error {
+		if _, err := tx.CreateTable("Person"); err != nil {
+			return err
+		}
+		if err := tx.CreateIndex("Person", "GovId"); err != nil {
+			return err
+		}
+		_, err := tx.Insert("Person", ion.Struct(ion.F("GovId", ion.String("G1"))))
+		return err
+	}))
+	h := New(db, nil)
+	send := func(body string) map[string]map[string]any {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("X-Amz-Target", sessionTarget)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			b.Fatalf("%s: %s", body, w.Body.String())
+		}
+		var out map[string]map[string]any
+		require.NoError(b, json.Unmarshal(w.Body.Bytes(), &out))
+		return out
+	}
+	tok := send(`{"StartSession":{"LedgerName":"l"}}`)["StartSession"]["SessionToken"].(string)
+	param := base64.StdEncoding.EncodeToString(ion.AppendBinary(nil, ion.String("G1")))
+	stmt := "SELECT * FROM Person AS p WHERE p.GovId = ?"
+	b.ReportAllocs()
+	for b.Loop() {
+		txID := send(`{"SessionToken":"` + tok + `","StartTransaction":{}}`)["StartTransaction"]["TransactionId"].(string)
+		send(`{"SessionToken":"` + tok + `","ExecuteStatement":{"TransactionId":"` + txID + `","Statement":"` + stmt + `","Parameters":[{"IonBinary":"` + param + `"}]}}`)
+		d := merkle.Dot(merkle.Hash(ion.Hash(ion.String(txID))), merkle.Dot(merkle.Hash(ion.Hash(ion.String(stmt))), merkle.Hash(ion.Hash(ion.String("G1")))))
+		send(`{"SessionToken":"` + tok + `","CommitTransaction":{"TransactionId":"` + txID + `","CommitDigest":"` + base64.StdEncoding.EncodeToString(d[:]) + `"}}`)
+	}
 }

@@ -88,6 +88,7 @@ func runCommit(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 		var mu sync.Mutex
 		retries := 0
 		rng := rand.New(rand.NewPCG(uint64(clients), 7))
+		before := readUsage()
 		ops, elapsed, lat, err := measure(ctx, clients, c.Duration, func(client, i int) error {
 			docs := make([][]byte, c.DocsPerTx)
 			var ks []string
@@ -109,11 +110,13 @@ func runCommit(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 			mu.Unlock()
 			return err
 		})
+		after := readUsage()
 		cleanup()
 		if err != nil {
 			return nil, err
 		}
 		r := point(e.Name(), Commit, clients, 0, ops, elapsed, lat)
+		addUsage(&r, before, after, ops)
 		r.Extra["docsPerTx"] = float64(c.DocsPerTx)
 		if c.Updates {
 			r.Extra["hotSet"] = float64(c.HotSet)
@@ -238,6 +241,7 @@ func runGrowth(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 			keys = append(keys, k...)
 			committed = size
 		}
+		before := readUsage()
 		ops, elapsed, lat, err := measure(ctx, 16, c.Duration, func(client, i int) error {
 			_, err := s.Commit(ctx, [][]byte{pool.get(client + i*16)}, nil)
 			return err
@@ -247,6 +251,7 @@ func runGrowth(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 		}
 		committed += int(ops)
 		r := point(e.Name(), Growth, 16, size, ops, elapsed, lat)
+		addUsage(&r, before, readUsage(), ops)
 		var proofLat []time.Duration
 		for i := range 200 {
 			t0 := time.Now()

@@ -1,0 +1,62 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// usage is the process's CPU time and the bytes it has written to
+// storage, read before and after a measured point: CPU per transaction
+// (user + system, every goroutine and Pebble's background work included)
+// and bytes written per transaction (the WAL, flushes and compactions) are
+// what a change to the commit path costs or saves.
+type usage struct {
+	cpu     time.Duration
+	written int64 // -1 when the system does not say
+}
+
+func readUsage() usage {
+	var ru syscall.Rusage
+	u := usage{written: -1}
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		u.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	u.written = writeBytes()
+	return u
+}
+
+// writeBytes is write_bytes of /proc/self/io: bytes the process caused to
+// be sent to the storage layer.
+func writeBytes() int64 {
+	f, err := os.Open("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "write_bytes: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// addUsage records CPU and bytes written per operation between two
+// readings.
+func addUsage(r *Result, before, after usage, ops int64) {
+	if ops <= 0 {
+		return
+	}
+	r.Extra["cpuUsPerTx"] = float64(after.cpu-before.cpu) / float64(time.Microsecond) / float64(ops)
+	if before.written >= 0 && after.written >= 0 {
+		r.Extra["writtenBPerTx"] = float64(after.written-before.written) / float64(ops)
+	}
+}

@@ -10,7 +10,7 @@
 
 QUILL_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/quill"
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
-NODE_PACKAGES="kinesalite@3.3.3 aws-kinesis-agg@4.2.8"
+NODE_PACKAGES="kinesalite@3.3.3 aws-kinesis-agg@4.2.8 amazon-qldb-driver-nodejs@3.1.0 @aws-sdk/client-qldb-session@3.918.0 @aws-sdk/client-qldb@3.918.0 ion-js@5.2.1 jsbi@3.2.5"
 SERVICES_DIR=$(mktemp -d)
 SERVICE_PIDS=()
 

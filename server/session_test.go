@@ -19,6 +19,7 @@ import (
 	"github.com/awslabs/amazon-qldb-driver-go/v3/qldbdriver"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/quilldb/quill"
+	"github.com/quilldb/quill/internal/testenv"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/merkle"
@@ -642,4 +643,40 @@ func BenchmarkSessionLookupTransaction(b *testing.B) {
 		d := merkle.Dot(merkle.Hash(ion.Hash(ion.String(txID))), merkle.Dot(merkle.Hash(ion.Hash(ion.String(stmt))), merkle.Hash(ion.Hash(ion.String("G1")))))
 		send(`{"SessionToken":"` + tok + `","CommitTransaction":{"TransactionId":"` + txID + `","CommitDigest":"` + base64.StdEncoding.EncodeToString(d[:]) + `"}}`)
 	}
+}
+
+// TestNodeJSDriver runs AWS's QLDB driver for Node.js (another SDK, another
+// Ion library and another Ion Hash for the commit digests) against the
+// server.
+func TestNodeJSDriver(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	createLedger(t, f, "node")
+	steps := map[string]map[string]any{}
+	for _, line := range testenv.RunNodeQLDBDriver(t, f.srv.URL, "node") {
+		var s map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &s), line)
+		steps[s["step"].(string)] = s
+	}
+	rows := func(step string) []string {
+		s := steps[step]
+		require.NotNil(t, s, "step %s did not run", step)
+		require.Nil(t, s["error"], "step %s: %v", step, s["message"])
+		var out []string
+		for _, r := range s["rows"].([]any) {
+			v, err := ion.ParseText(r.(string))
+			require.NoError(t, err)
+			out = append(out, strings.TrimSpace(v.String()))
+		}
+		return out
+	}
+	require.Len(t, rows("create"), 1)
+	require.Len(t, rows("insert"), 2)
+	require.Equal(t, []string{`{FirstName:"Raul",Fine:90.25}`}, rows("lookup"))
+	require.Len(t, rows("update"), 1)
+	require.Equal(t, []string{"{n:2}"}, rows("count"))
+	require.ElementsMatch(t, []string{"0", "1"}, rows("history"))
+	require.Equal(t, "BadRequestException", steps["bad"]["error"], "%v", steps["bad"])
+	require.Contains(t, steps["bad"]["message"], "expected FROM")
+	require.Equal(t, []string{"300"}, rows("paged"))
+	require.Equal(t, []string{`"Person"`}, rows("tables"))
 }

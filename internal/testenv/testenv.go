@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,7 +100,7 @@ func SetS3Env(t *testing.T) {
 // The environment of the Kinesis tests.
 const (
 	KinesisEndpointVar = "QUILL_TEST_KINESIS_ENDPOINT" // kinesalite's URL
-	NodePathVar        = "QUILL_TEST_NODE_PATH"        // node_modules with aws-kinesis-agg
+	NodePathVar        = "QUILL_TEST_NODE_PATH"        // node_modules with aws-kinesis-agg and the Node.js QLDB driver
 )
 
 // KinesisEndpoint returns kinesalite's URL.
@@ -210,4 +211,25 @@ func SetKinesisEnv(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", SecretKey)
 	t.Setenv("AWS_REGION", Region)
+}
+
+// NodePath returns the node_modules directory scripts/services.sh
+// installed (aws-kinesis-agg, kinesalite, AWS's QLDB driver for Node.js).
+func NodePath(t testing.TB) string { return need(t, NodePathVar, "the npm packages") }
+
+// RunNodeQLDBDriver runs internal/testenv/qldbdriver.js, AWS's QLDB driver
+// for Node.js, against a server's ledger and returns its output lines.
+func RunNodeQLDBDriver(t testing.TB, endpoint, ledger string) []string {
+	t.Helper()
+	nodePath := NodePath(t)
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.Command("node", filepath.Join(filepath.Dir(file), "qldbdriver.js"), endpoint, ledger) //nolint:gosec // the script beside this file
+	cmd.Env = append(os.Environ(), "NODE_PATH="+nodePath)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node qldbdriver.js: %v\n%s", err, stderr.String())
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }

@@ -172,3 +172,45 @@ func BenchmarkLookup(b *testing.B) {
 		}
 	})
 }
+
+// TestIndexesFromBeforeTextKeysAreReadTwice builds an index as Quill did
+// before text keys (a symbol keyed by its exact hash, no TextIndexes in the
+// table record) and checks that a PartiQL text lookup still finds a string
+// and a symbol of the same text through it.
+func TestIndexesFromBeforeTextKeysAreReadTwice(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, nil)
+	l := newLedger(t, db, "l")
+	run1(t, l, "CREATE TABLE T")
+	run1(t, l, "CREATE INDEX ON T (s)")
+	run1(t, l, "INSERT INTO T VALUE {'s': 'x', 'k': 1}")
+	sym := run1(t, l, "INSERT INTO T VALUE {'s': `x`, 'k': 2}")
+	v, err := ion.ParseText(sym[0])
+	require.NoError(t, err)
+	idv, _ := v.Get("documentId")
+	symID := idv.Text()
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if err := tx.changeCatalog(); err != nil {
+			return err
+		}
+		rec, err := tx.table("T")
+		if err != nil {
+			return err
+		}
+		rec.TextIndexes = nil
+		tx.putTable(rec)
+		tx.del(append(indexPrefix(tx.strand, rec.ID, "s", ion.Hash(ion.String("x"))), symID...))
+		tx.put(append(indexPrefix(tx.strand, rec.ID, "s", ion.Hash(ion.SymbolValue(ion.Sym("x")))), symID...), nil)
+		tx.put(catalogKey(tx.strand), []byte(tx.id))
+		return nil
+	}))
+	tx, err := l.Begin(ctx)
+	require.NoError(t, err)
+	res, err := tx.Execute(ctx, "SELECT VALUE k FROM T WHERE s = ?", ion.String("x"))
+	require.NoError(t, err)
+	require.Len(t, res.Values, 2)
+	require.Equal(t, int64(1), res.Stats.IndexLookups, "one lookup by the executor...")
+	require.Zero(t, res.Stats.TableScans, "...answered by the index (read twice inside the store)")
+	_, err = tx.Commit(ctx)
+	require.NoError(t, err)
+}

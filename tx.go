@@ -867,7 +867,7 @@ func (tx *Tx) commit() (Receipt, error) {
 		}
 		r := journal.RevisionInput{DocumentID: id, Version: version, Deleted: p.deleted}
 		if !p.deleted {
-			r.Data, r.DataHash = p.data.value, &p.data.hash
+			r.Data, r.DataHash, r.DataBinary = p.data.value, &p.data.hash, p.data.bin
 		}
 		jtx.Revisions = append(jtx.Revisions, r)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -57,6 +58,13 @@ type RevisionInput struct {
 	// neither validates nor hashes the document again. It is trusted; a
 	// wrong one makes a block that fails verification.
 	DataHash *merkle.Hash
+	// DataBinary, if set, is Data as one Ion binary stream (version marker
+	// and symbol table included), as the caller already holds it: the block
+	// stores these bytes as they are instead of encoding Data again, so a
+	// document has one encoding wherever the layers above keep it. It is
+	// trusted to decode to Data; bytes that do not make a block that fails
+	// verification.
+	DataBinary []byte
 }
 
 // Write is one key/value change of the caller's, applied with the block.
@@ -79,8 +87,9 @@ type prepared struct {
 	txID       string
 	revHashes  []merkle.Hash
 	entries    []merkle.Hash // entriesHashList without its first entry, the header hash
-	body       []byte        // stored body: Ion binary, maybe zstd
+	body       []byte        // stored body: Ion binary, maybe split, maybe zstd
 	compressed bool
+	split      bool
 }
 
 var (
@@ -117,6 +126,10 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	txTimeValue := ion.SystemTime(txTime)
 
 	var revs []ion.Value
+	// split: the revisions' data are stored after the body as the binary
+	// streams the caller gave, not inside it (flagSplitData).
+	split := slices.ContainsFunc(tx.Revisions, func(r RevisionInput) bool { return !r.Deleted && r.DataBinary != nil })
+	var dataParts [][]byte
 	if len(tx.Revisions) > 0 {
 		revHashes := make([]merkle.Hash, 0, len(tx.Revisions))
 		revs = make([]ion.Value, len(tx.Revisions))
@@ -152,7 +165,16 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 					dataHash = &h
 				}
 				h = merkle.Dot(merkle.Hash(ion.Hash(meta)), *dataHash)
-				fields = append(fields, ion.F("hash", ion.Blob(h[:])), ion.F("data", r.Data))
+				fields = append(fields, ion.F("hash", ion.Blob(h[:])))
+				if split {
+					bin := r.DataBinary
+					if bin == nil {
+						bin = ion.AppendBinary(nil, r.Data)
+					}
+					dataParts = append(dataParts, binary.AppendUvarint(nil, uint64(i)), bin)
+				} else {
+					fields = append(fields, ion.F("data", r.Data))
+				}
 			}
 			fields = append(fields, ion.F("metadata", meta))
 			revs[i] = ion.Struct(fields...)
@@ -184,6 +206,10 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 		bodyFields = append(bodyFields, ion.F("revisions", ion.List(revs...)))
 	}
 	body := ion.AppendBinary(nil, ion.Struct(bodyFields...))
+	if split {
+		body = appendSplitBody(body, dataParts)
+		p.split = true
+	}
 	p.body = body
 	if compressMin >= 0 && len(body) >= compressMin {
 		if c := zstdEncoder.EncodeAll(body, nil); len(c) <= len(body)-len(body)/10 {
@@ -204,7 +230,81 @@ func isAbsent(v ion.Value) bool {
 
 const recordVersion = 1
 
-const flagCompressed = 1
+// Record flags.
+const (
+	flagCompressed = 1
+	// flagSplitData: the body is the length of the Ion body without the
+	// revisions' data, that body, then for each revision with data its
+	// index, the length of its data's Ion binary stream and the stream.
+	flagSplitData = 2
+)
+
+// appendSplitBody lays out a split body; parts alternate a revision's
+// index (a uvarint) and its data's Ion binary stream.
+func appendSplitBody(skeleton []byte, parts [][]byte) []byte {
+	n := binary.MaxVarintLen64 + len(skeleton)
+	for _, part := range parts {
+		n += binary.MaxVarintLen64 + len(part)
+	}
+	b := make([]byte, 0, n)
+	b = binary.AppendUvarint(b, uint64(len(skeleton)))
+	b = append(b, skeleton...)
+	for i := 0; i < len(parts); i += 2 {
+		b = append(b, parts[i]...)
+		b = binary.AppendUvarint(b, uint64(len(parts[i+1])))
+		b = append(b, parts[i+1]...)
+	}
+	return b
+}
+
+// parseSplitBody rebuilds the body Ion value of a split record: each data
+// goes back into its revision after the hash, QLDB's field order.
+func parseSplitBody(body []byte) (ion.Value, error) {
+	n, used := binary.Uvarint(body)
+	if used <= 0 || n > uint64(len(body)-used) {
+		return ion.Value{}, errors.New("bad split body length")
+	}
+	skeleton, err := ion.Parse(body[used : used+int(n)])
+	if err != nil {
+		return ion.Value{}, err
+	}
+	revs, ok := skeleton.Get("revisions")
+	if !ok {
+		return ion.Value{}, errors.New("split body without revisions")
+	}
+	elems := slices.Clone(revs.Elems())
+	rest := body[used+int(n):]
+	for len(rest) > 0 {
+		idx, u1 := binary.Uvarint(rest)
+		if u1 <= 0 || idx >= uint64(len(elems)) {
+			return ion.Value{}, errors.New("bad revision index in split body")
+		}
+		size, u2 := binary.Uvarint(rest[u1:])
+		if u2 <= 0 || size > uint64(len(rest)-u1-u2) {
+			return ion.Value{}, errors.New("bad data length in split body")
+		}
+		start := u1 + u2
+		data, err := ion.Parse(rest[start : start+int(size)])
+		if err != nil {
+			return ion.Value{}, fmt.Errorf("revision %d data: %w", idx, err)
+		}
+		fields := elems[idx].Fields()
+		withData := make([]ion.Field, 0, len(fields)+1)
+		withData = append(withData, fields[:min(1, len(fields))]...)
+		withData = append(withData, ion.F("data", data))
+		withData = append(withData, fields[min(1, len(fields)):]...)
+		elems[idx] = ion.Struct(withData...)
+		rest = rest[start+int(size):]
+	}
+	out := make([]ion.Field, 0, len(skeleton.Fields()))
+	for _, f := range skeleton.Fields() {
+		if name, _ := f.Name.Text(); name == "revisions" {
+			f = ion.F("revisions", ion.List(elems...))
+		}
+		out = append(out, f)
+	}
+	return ion.Struct(out...), nil
+}
 
 // record is a block as stored: a header and the (maybe compressed) body.
 type record struct {
@@ -215,6 +315,7 @@ type record struct {
 	previousBlockHash merkle.Hash
 	entries           []merkle.Hash
 	compressed        bool
+	split             bool // flagSplitData
 	body              []byte
 }
 
@@ -223,6 +324,9 @@ func (r *record) encode() []byte {
 	var flags byte
 	if r.compressed {
 		flags |= flagCompressed
+	}
+	if r.split {
+		flags |= flagSplitData
 	}
 	b = append(b, recordVersion, flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.millis))
@@ -247,10 +351,10 @@ func decodeRecord(b []byte) (*record, error) {
 	if b[0] != recordVersion {
 		return nil, fmt.Errorf("unknown record version %d", b[0])
 	}
-	if b[1]&^flagCompressed != 0 {
+	if b[1]&^(flagCompressed|flagSplitData) != 0 {
 		return nil, fmt.Errorf("unknown record flags %#x", b[1])
 	}
-	r := &record{compressed: b[1]&flagCompressed != 0}
+	r := &record{compressed: b[1]&flagCompressed != 0, split: b[1]&flagSplitData != 0}
 	r.millis = int64(binary.BigEndian.Uint64(b[2:10]))
 	r.txID = string(b[10 : 10+ion.IDLength])
 	off := 10 + ion.IDLength
@@ -378,7 +482,12 @@ func decodeBlock(strand string, seq uint64, raw []byte) (*Block, error) {
 			return nil, corrupt("undecodable body", err)
 		}
 	}
-	content, err := ion.Parse(body)
+	var content ion.Value
+	if r.split {
+		content, err = parseSplitBody(body)
+	} else {
+		content, err = ion.Parse(body)
+	}
 	if err != nil {
 		return nil, corrupt("undecodable body", err)
 	}

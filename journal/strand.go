@@ -305,7 +305,7 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	entriesHash, _ := merkle.Root(entries)
 	rec := record{
 		millis: millis, txID: p.txID, entriesHash: entriesHash, previousBlockHash: st.last,
-		entries: entries, compressed: p.compressed, body: p.body,
+		entries: entries, compressed: p.compressed, split: p.split, body: p.body,
 		blockHash: merkle.Dot(entriesHash, st.last),
 	}
 	_ = b.Set(blockKey(s.id, seq), rec.encode(), nil)

@@ -13,7 +13,9 @@ import (
 //	'd' tableID docID                committed view of a live document
 //	'x' tableID len(field) field H(value) docID   index entry (empty value)
 //	'h' tableID docID version(8)     history: sequence number and txTime of the revision
-//	'v' tableID                      the table's write counter (OCC for scans and lookups)
+//	'v' tableID                      the table's write counter (OCC for scans)
+//	'y' tableID len(field) field H(value)   written by every transaction that adds or
+//	                                 removes an index entry of that value (OCC for index lookups)
 //
 // Deleting a ledger deletes the whole range.
 const (
@@ -23,6 +25,7 @@ const (
 	kindIndex     = 'x'
 	kindHistory   = 'h'
 	kindCounter   = 'v'
+	kindIndexMark = 'y'
 )
 
 func dataPrefix(strand string, kind byte) []byte {
@@ -51,6 +54,17 @@ func docKey(strand, tableID, docID string) []byte {
 
 func indexPrefix(strand, tableID, field string, valueHash [32]byte) []byte {
 	return append(indexFieldPrefix(strand, tableID, field), valueHash[:]...)
+}
+
+// indexMarkKey is written by every transaction that changes the entries of
+// one indexed value, and read by the lookups of that value: a lookup
+// conflicts with the writers of what it looked up, not with every writer
+// of the table.
+func indexMarkKey(strand, tableID, field string, valueHash [32]byte) []byte {
+	k := append(dataPrefix(strand, kindIndexMark), tableID...)
+	k = append(k, byte(len(field)))
+	k = append(k, field...)
+	return append(k, valueHash[:]...)
 }
 
 // indexFieldPrefix starts every entry of the index on one field.

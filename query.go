@@ -380,6 +380,34 @@ func (t *Transaction) usable() error {
 	return t.l.check()
 }
 
+// catalogStillValid is called under the catalog lock when the catalog has
+// changed since the transaction last looked: the change concerns the
+// transaction only if a table it resolved (or found missing) is not the
+// same now, or if it listed the tables. If not, it moves on to the new
+// catalog; so a CREATE TABLE does not fail every transaction in flight.
+func (t *Transaction) catalogStillValid() bool {
+	cur := t.l.cat
+	if cur == t.cat {
+		return true
+	}
+	if cur == nil || t.tx.usedAllTables {
+		return false
+	}
+	for name, was := range t.tx.usedTables {
+		now := cur.byName[name]
+		if (was == nil) != (now == nil) || was != nil && !sameTable(was, now) {
+			return false
+		}
+	}
+	t.cat = cur
+	return true
+}
+
+func sameTable(a, b *tableRecord) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Status == b.Status &&
+		slices.Equal(a.Indexes, b.Indexes) && slices.Equal(a.TextIndexes, b.TextIndexes)
+}
+
 // errCatalogChanged is the OCC conflict of a transaction that began before
 // a catalog change committed.
 func (t *Transaction) errCatalogChanged() error {
@@ -417,7 +445,7 @@ func (t *Transaction) Execute(ctx context.Context, statement string, params ...i
 func (t *Transaction) sharedStatement(parsed *partiql.Parsed, params []ion.Value) (*partiql.Result, error) {
 	t.l.catalogMu.RLock()
 	defer t.l.catalogMu.RUnlock()
-	if t.l.cat != t.cat {
+	if !t.catalogStillValid() {
 		t.done = true
 		return nil, t.errCatalogChanged()
 	}
@@ -435,7 +463,7 @@ func (t *Transaction) sharedStatement(parsed *partiql.Parsed, params []ion.Value
 func (t *Transaction) upgrade() error {
 	t.l.catalogMu.Lock()
 	defer t.l.catalogMu.Unlock()
-	if t.l.cat != t.cat {
+	if !t.catalogStillValid() {
 		t.done = true
 		return t.errCatalogChanged()
 	}
@@ -465,7 +493,7 @@ func (t *Transaction) Commit(ctx context.Context) (Receipt, error) {
 		t.l.catalogMu.RLock()
 		defer t.l.catalogMu.RUnlock()
 	}
-	if t.l.cat != t.cat {
+	if !t.catalogStillValid() {
 		return Receipt{TransactionID: t.tx.id}, t.errCatalogChanged()
 	}
 	rec, err := t.tx.commit()

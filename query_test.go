@@ -108,12 +108,32 @@ func TestInteractiveTransactionConflicts(t *testing.T) {
 	_, err = outer.Commit(ctx)
 	require.ErrorIs(t, err, ErrOCCConflict)
 
-	// A catalog change committed since Begin conflicts too.
+	// A catalog change to a table the transaction used conflicts with it;
+	// one to another table does not.
 	tx, err := l.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "SELECT * FROM t")
 	require.NoError(t, err)
 	run1(t, l, "CREATE TABLE u")
 	_, err = tx.Execute(ctx, "SELECT * FROM t")
-	require.ErrorIs(t, err, ErrOCCConflict)
+	require.NoError(t, err, "a new table u does not concern a transaction on t")
+	run1(t, l, "CREATE INDEX ON t (Name)")
+	_, err = tx.Execute(ctx, "SELECT * FROM t")
+	require.ErrorIs(t, err, ErrOCCConflict, "t changed")
+	tx, err = l.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "SELECT * FROM v")
+	require.ErrorIs(t, err, ErrResourceNotFound)
+	run1(t, l, "CREATE TABLE v")
+	_, err = tx.Commit(ctx)
+	require.ErrorIs(t, err, ErrOCCConflict, "a table it found missing exists now")
+	tx, err = l.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Execute(ctx, "SELECT VALUE name FROM information_schema.user_tables")
+	require.NoError(t, err)
+	run1(t, l, "CREATE TABLE w")
+	_, err = tx.Commit(ctx)
+	require.ErrorIs(t, err, ErrOCCConflict, "it listed the tables")
 
 	// Expired transactions write nothing.
 	clock := db.opts.Journal.Clock
@@ -213,4 +233,44 @@ func TestIndexesFromBeforeTextKeysAreReadTwice(t *testing.T) {
 	require.Zero(t, res.Stats.TableScans, "...answered by the index (read twice inside the store)")
 	_, err = tx.Commit(ctx)
 	require.NoError(t, err)
+}
+
+// TestIndexLookupsConflictOnlyWithTheirValue: a lookup by an indexed value
+// conflicts with a transaction that adds, removes or changes a document of
+// that value, not with writers of other values of the same table.
+func TestIndexLookupsConflictOnlyWithTheirValue(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, nil)
+	l := newLedger(t, db, "l")
+	run1(t, l, "CREATE TABLE Person")
+	run1(t, l, "CREATE INDEX ON Person (GovId)")
+	run1(t, l, "INSERT INTO Person VALUE {'GovId': 'A', 'n': 0}")
+	lookupA := func() *Transaction {
+		tx, err := l.Begin(ctx)
+		require.NoError(t, err)
+		res, err := tx.Execute(ctx, "SELECT * FROM Person AS p WHERE p.GovId = 'A'")
+		require.NoError(t, err)
+		require.Equal(t, int64(1), res.Stats.IndexLookups)
+		return tx
+	}
+	for _, c := range []struct {
+		other    string
+		conflict bool
+	}{
+		{"INSERT INTO Person VALUE {'GovId': 'B'}", false},
+		{"UPDATE Person AS p SET p.n = 1 WHERE p.GovId = 'B'", false},
+		{"INSERT INTO Person VALUE {'GovId': 'A', 'n': 2}", true},          // a new document of the value
+		{"UPDATE Person AS p SET p.n = 3 WHERE p.GovId = 'A'", true},       // a document found changed
+		{"UPDATE Person AS p SET p.GovId = 'A' WHERE p.GovId = 'B'", true}, // a document moves into the value
+		{"DELETE FROM Person AS p WHERE p.GovId = 'A'", true},
+	} {
+		tx := lookupA()
+		run1(t, l, c.other)
+		_, err := tx.Commit(ctx)
+		if c.conflict {
+			require.ErrorIs(t, err, ErrOCCConflict, c.other)
+		} else {
+			require.NoError(t, err, c.other)
+		}
+	}
 }

@@ -82,6 +82,12 @@ type Tx struct {
 	wantsCatalogLock bool
 	// catalogChanged is set when the transaction changes the catalog.
 	catalogChanged bool
+	// usedTables are the catalog records the transaction resolved from the
+	// in-memory catalog, by name (nil: the name was not an active table);
+	// usedAllTables is set when it listed them all. An interactive
+	// Transaction uses them to tell whether a catalog change concerns it.
+	usedTables    map[string]*tableRecord
+	usedAllTables bool
 }
 
 type observed struct {
@@ -233,7 +239,12 @@ func (tx *Tx) table(name string) (*tableRecord, error) {
 		return nil, err
 	}
 	if !tx.exclusive {
-		if t, ok := tx.l.cat.byName[name]; ok {
+		t := tx.l.cat.byName[name]
+		if tx.usedTables == nil {
+			tx.usedTables = map[string]*tableRecord{}
+		}
+		tx.usedTables[name] = t
+		if t != nil {
 			return t, nil
 		}
 		return nil, tx.noTable(name)
@@ -290,6 +301,7 @@ func catalogKey(strand string) []byte { return dataPrefix(strand, 'k') }
 // tables lists every table record (active and dropped).
 func (tx *Tx) tables() ([]*tableRecord, error) {
 	if !tx.exclusive {
+		tx.usedAllTables = true
 		return tx.l.cat.sorted(), nil
 	}
 	if _, _, err := tx.get(catalogKey(tx.strand)); err != nil {
@@ -678,11 +690,22 @@ func (tx *Tx) write(t *tableRecord, id string, base *Document, data document, de
 		old = base.Data
 	}
 	for _, field := range t.Indexes {
-		if v, ok := old.Get(field); ok {
-			tx.del(indexEntryKey(tx.strand, t, field, v, id))
+		before, had := old.Get(field)
+		after, has := data.value.Get(field)
+		has = has && !deleted
+		if had {
+			tx.del(indexEntryKey(tx.strand, t, field, before, id))
 		}
-		if v, ok := data.value.Get(field); ok && !deleted {
-			tx.put(indexEntryKey(tx.strand, t, field, v, id), nil)
+		if has {
+			tx.put(indexEntryKey(tx.strand, t, field, after, id), nil)
+		}
+		// Lookups of a value conflict with the transactions that add or
+		// remove entries of it (an unchanged value changes no entry).
+		if had && (!has || !ion.Equal(t.indexKeyValue(field, before), t.indexKeyValue(field, after))) {
+			tx.markIndexValue(t, field, before)
+		}
+		if has && (!had || !ion.Equal(t.indexKeyValue(field, before), t.indexKeyValue(field, after))) {
+			tx.markIndexValue(t, field, after)
 		}
 	}
 	if existed {
@@ -801,14 +824,25 @@ func (tx *Tx) Lookup(table, field string, value any) ([]Document, error) {
 	return tx.indexLookup(t, field, v, func(got ion.Value) bool { return ion.Equal(got, v) })
 }
 
+// markIndexValue marks a change of the entries of one indexed value: a
+// blind write of the transaction id, so writers do not conflict with each
+// other through it.
+func (tx *Tx) markIndexValue(t *tableRecord, field string, v ion.Value) {
+	tx.put(indexMarkKey(tx.strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v))), []byte(tx.id))
+}
+
 // indexLookup reads the documents the index on field keys under v's key,
 // and keeps those whose value match accepts (index keys are hashes, and a
 // text index keys strings and symbols alike).
 func (tx *Tx) indexLookup(t *tableRecord, field string, v ion.Value, match func(ion.Value) bool) ([]Document, error) {
-	if _, _, err := tx.get(counterKey(tx.strand, t.ID)); err != nil {
+	h := ion.Hash(t.indexKeyValue(field, v))
+	// The value's mark, not the table's write counter: only a transaction
+	// that adds or removes an entry of this value conflicts with the lookup
+	// (a change to a document found is caught by the read of its view).
+	if _, _, err := tx.get(indexMarkKey(tx.strand, t.ID, field, h)); err != nil {
 		return nil, err
 	}
-	lo := indexPrefix(tx.strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v)))
+	lo := indexPrefix(tx.strand, t.ID, field, h)
 	var out []Document
 	err := tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
 		d, err := tx.readDoc(t, string(k[len(lo):]))

@@ -12,8 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/qldbsession"
 	sessiontypes "github.com/aws/aws-sdk-go-v2/service/qldbsession/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/term"
 
 	"github.com/quilldb/quill"
@@ -367,7 +369,10 @@ type remoteConn struct {
 }
 
 func newRemoteConn(ctx context.Context, endpoint, region, ledger string) (*remoteConn, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	// Credentials from the environment or the shared files only: asking a
+	// cloud's instance metadata service makes no sense for a local server
+	// and, where something answers it, prints the SDK's warnings.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	if err != nil {
 		return nil, err
 	}
@@ -386,15 +391,32 @@ func (c *remoteConn) send(ctx context.Context, in *qldbsession.SendCommandInput)
 	if c.session != "" {
 		in.SessionToken = aws.String(c.session)
 	}
-	return c.c.SendCommand(ctx, in)
+	out, err := c.c.SendCommand(ctx, in)
+	return out, serverError(err)
 }
+
+// serverError shortens the SDK's error of an answer to the server's
+// exception and message, keeping it for errors.As.
+func serverError(err error) error {
+	var apiErr smithy.APIError
+	if err != nil && errors.As(err, &apiErr) {
+		return fmt.Errorf("%s: %s (%w)", apiErr.ErrorCode(), apiErr.ErrorMessage(), errShort{err})
+	}
+	return err
+}
+
+// errShort wraps an error without repeating its text.
+type errShort struct{ err error }
+
+func (e errShort) Error() string { return "from the server" }
+func (e errShort) Unwrap() error { return e.err }
 
 func (c *remoteConn) begin(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
 		if c.session == "" {
 			out, err := c.c.SendCommand(ctx, &qldbsession.SendCommandInput{StartSession: &sessiontypes.StartSessionRequest{LedgerName: aws.String(c.ledger)}})
 			if err != nil {
-				return err
+				return serverError(err)
 			}
 			c.session = *out.StartSession.SessionToken
 		}

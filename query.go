@@ -360,6 +360,7 @@ func (l *Ledger) Begin(ctx context.Context) (*Transaction, error) {
 		return nil, err
 	}
 	tx := newTx(ctx, l)
+	tx.trackTables = true
 	return &Transaction{l: l, tx: tx, cat: cat, deadline: tx.start.Add(l.db.opts.TransactionTimeout)}, nil
 }
 

@@ -88,6 +88,7 @@ type Tx struct {
 	// Transaction uses them to tell whether a catalog change concerns it.
 	usedTables    map[string]*tableRecord
 	usedAllTables bool
+	trackTables   bool // set by Ledger.Begin
 }
 
 type observed struct {
@@ -240,10 +241,12 @@ func (tx *Tx) table(name string) (*tableRecord, error) {
 	}
 	if !tx.exclusive {
 		t := tx.l.cat.byName[name]
-		if tx.usedTables == nil {
-			tx.usedTables = map[string]*tableRecord{}
+		if tx.trackTables {
+			if tx.usedTables == nil {
+				tx.usedTables = map[string]*tableRecord{}
+			}
+			tx.usedTables[name] = t
 		}
-		tx.usedTables[name] = t
 		if t != nil {
 			return t, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +28,8 @@ type binaryDecoder struct {
 	// whole copy alive; they are parts of one document or block.)
 	copied string
 }
+
+var decoders = sync.Pool{New: func() any { return new(binaryDecoder) }}
 
 // share returns b, a slice of d.data, as a slice of d's one copy of it.
 func (d *binaryDecoder) share(b []byte) string {
@@ -54,7 +57,14 @@ func (d *binaryDecoder) resetSymbols() {
 
 // parseBinary decodes every top-level value of an Ion binary stream.
 func parseBinary(data []byte) ([]Value, error) {
-	d := &binaryDecoder{data: data}
+	// Decoders are pooled for their symbol table, which every stream
+	// starts from (the values keep copies of symbols, never the table).
+	d := decoders.Get().(*binaryDecoder)
+	defer func() {
+		d.data, d.pos, d.copied = nil, 0, ""
+		decoders.Put(d)
+	}()
+	d.data = data
 	d.resetSymbols()
 	var out []Value
 	for d.pos < len(d.data) {

@@ -90,6 +90,10 @@ type prepared struct {
 	body       []byte        // stored body: Ion binary, maybe split, maybe zstd
 	compressed bool
 	split      bool
+	// skeleton and parts are an uncompressed split body not laid out yet
+	// (body is then nil): record.encode copies them once.
+	skeleton []byte
+	parts    [][]byte
 }
 
 var (
@@ -206,15 +210,25 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 		bodyFields = append(bodyFields, ion.F("revisions", ion.List(revs...)))
 	}
 	body := ion.AppendBinary(nil, ion.Struct(bodyFields...))
+	size := len(body)
 	if split {
-		body = appendSplitBody(body, dataParts)
-		p.split = true
+		// The parts are copied once, into the record (record.encode), unless
+		// the body is compressed.
+		p.split, p.skeleton, p.parts = true, body, dataParts
+		size = splitBodySize(body, dataParts)
 	}
-	p.body = body
-	if compressMin >= 0 && len(body) >= compressMin {
+	if compressMin >= 0 && size >= compressMin {
+		if split {
+			body = appendSplitBody(make([]byte, 0, size), body, dataParts)
+			p.skeleton, p.parts = nil, nil
+		}
 		if c := zstdEncoder.EncodeAll(body, nil); len(c) <= len(body)-len(body)/10 {
 			p.body, p.compressed = c, true
+			return p, nil
 		}
+	}
+	if !split || p.skeleton == nil {
+		p.body = body
 	}
 	return p, nil
 }
@@ -239,14 +253,18 @@ const (
 	flagSplitData = 2
 )
 
-// appendSplitBody lays out a split body; parts alternate a revision's
-// index (a uvarint) and its data's Ion binary stream.
-func appendSplitBody(skeleton []byte, parts [][]byte) []byte {
+// splitBodySize bounds the size of a split body.
+func splitBodySize(skeleton []byte, parts [][]byte) int {
 	n := binary.MaxVarintLen64 + len(skeleton)
 	for _, part := range parts {
 		n += binary.MaxVarintLen64 + len(part)
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// appendSplitBody lays out a split body after b; parts alternate a
+// revision's index (a uvarint) and its data's Ion binary stream.
+func appendSplitBody(b, skeleton []byte, parts [][]byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(skeleton)))
 	b = append(b, skeleton...)
 	for i := 0; i < len(parts); i += 2 {
@@ -317,10 +335,16 @@ type record struct {
 	compressed        bool
 	split             bool // flagSplitData
 	body              []byte
+	skeleton          []byte   // with parts: the split body to lay out (encode only)
+	parts             [][]byte // see prepared
 }
 
 func (r *record) encode() []byte {
-	b := make([]byte, 0, 2+8+ion.IDLength+3*merkle.Size+binary.MaxVarintLen64+len(r.entries)*merkle.Size+len(r.body))
+	bodySize := len(r.body)
+	if r.skeleton != nil {
+		bodySize = splitBodySize(r.skeleton, r.parts)
+	}
+	b := make([]byte, 0, 2+8+ion.IDLength+3*merkle.Size+binary.MaxVarintLen64+len(r.entries)*merkle.Size+bodySize)
 	var flags byte
 	if r.compressed {
 		flags |= flagCompressed
@@ -337,6 +361,9 @@ func (r *record) encode() []byte {
 	b = binary.AppendUvarint(b, uint64(len(r.entries)))
 	for _, e := range r.entries {
 		b = append(b, e[:]...)
+	}
+	if r.skeleton != nil {
+		return appendSplitBody(b, r.skeleton, r.parts)
 	}
 	return append(b, r.body...)
 }

@@ -306,6 +306,7 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	rec := record{
 		millis: millis, txID: p.txID, entriesHash: entriesHash, previousBlockHash: st.last,
 		entries: entries, compressed: p.compressed, split: p.split, body: p.body,
+		skeleton: p.skeleton, parts: p.parts,
 		blockHash: merkle.Dot(entriesHash, st.last),
 	}
 	_ = b.Set(blockKey(s.id, seq), rec.encode(), nil)

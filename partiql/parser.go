@@ -2,6 +2,7 @@ package partiql
 
 import (
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -677,35 +678,39 @@ func (p *parser) variables(item *FromItem) error {
 func (p *parser) expr() (Expr, error) { return p.or() }
 
 func (p *parser) or() (Expr, error) {
-	l, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("OR") {
-		t := p.next()
-		r, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{Op: "OR", L: l, R: r, Pos: t.pos}
-	}
-	return l, nil
+	return p.leftAssoc(p.and, func(t token) (string, bool) { return "OR", t.keyword("OR") })
 }
 
 func (p *parser) and() (Expr, error) {
-	l, err := p.not()
+	return p.leftAssoc(p.not, func(t token) (string, bool) { return "AND", t.keyword("AND") })
+}
+
+// leftAssoc parses operand (op operand)*, folding to the left, for the
+// binary operators match accepts (it returns the operator's name).
+func (p *parser) leftAssoc(operand func() (Expr, error), match func(token) (string, bool)) (Expr, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKeyword("AND") {
+	for {
+		op, ok := match(p.peek())
+		if !ok {
+			return l, nil
+		}
 		t := p.next()
-		r, err := p.not()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = &Binary{Op: "AND", L: l, R: r, Pos: t.pos}
+		l = &Binary{Op: op, L: l, R: r, Pos: t.pos}
 	}
-	return l, nil
+}
+
+// operator matches a punctuation operator among ops.
+func operator(ops ...string) func(token) (string, bool) {
+	return func(t token) (string, bool) {
+		return t.text, t.kind == tokOp && slices.Contains(ops, t.text)
+	}
 }
 
 func (p *parser) not() (Expr, error) {
@@ -832,52 +837,12 @@ func (p *parser) predicate(x Expr, not bool) (Expr, error) {
 	}
 }
 
-func (p *parser) concat() (Expr, error) {
-	l, err := p.additive()
-	if err != nil {
-		return nil, err
-	}
-	for p.isOp("||") {
-		t := p.next()
-		r, err := p.additive()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{Op: "||", L: l, R: r, Pos: t.pos}
-	}
-	return l, nil
-}
+func (p *parser) concat() (Expr, error) { return p.leftAssoc(p.additive, operator("||")) }
 
-func (p *parser) additive() (Expr, error) {
-	l, err := p.multiplicative()
-	if err != nil {
-		return nil, err
-	}
-	for p.isOp("+") || p.isOp("-") {
-		t := p.next()
-		r, err := p.multiplicative()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{Op: t.text, L: l, R: r, Pos: t.pos}
-	}
-	return l, nil
-}
+func (p *parser) additive() (Expr, error) { return p.leftAssoc(p.multiplicative, operator("+", "-")) }
 
 func (p *parser) multiplicative() (Expr, error) {
-	l, err := p.unary()
-	if err != nil {
-		return nil, err
-	}
-	for p.isOp("*") || p.isOp("/") || p.isOp("%") {
-		t := p.next()
-		r, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{Op: t.text, L: l, R: r, Pos: t.pos}
-	}
-	return l, nil
+	return p.leftAssoc(p.unary, operator("*", "/", "%"))
 }
 
 func (p *parser) unary() (Expr, error) {

@@ -370,11 +370,15 @@ func (t *Transaction) ID() string { return t.tx.id }
 // Deadline returns when the transaction expires.
 func (t *Transaction) Deadline() time.Time { return t.deadline }
 
+// Expired reports whether the transaction has run past its deadline (by
+// the DB's clock, the one Begin measured it with).
+func (t *Transaction) Expired() bool { return !t.l.db.opts.Journal.Clock().Before(t.deadline) }
+
 func (t *Transaction) usable() error {
 	switch {
 	case t.done:
 		return ErrTransactionClosed
-	case !t.l.db.opts.Journal.Clock().Before(t.deadline):
+	case t.Expired():
 		t.done = true
 		return fmt.Errorf("%w: transaction %s ran for more than %v", ErrTransactionExpired, t.tx.id, t.l.db.opts.TransactionTimeout)
 	}
@@ -501,7 +505,7 @@ func (t *Transaction) Commit(ctx context.Context) (Receipt, error) {
 	if t.tx.catalogChanged {
 		_ = t.l.loadCatalog(context.WithoutCancel(ctx)) // as in attempt: the next transaction loads it if this fails
 	}
-	if errors.Is(err, context.DeadlineExceeded) && !t.l.db.opts.Journal.Clock().Before(t.deadline) {
+	if errors.Is(err, context.DeadlineExceeded) && t.Expired() {
 		err = fmt.Errorf("%w: transaction %s", ErrTransactionExpired, t.tx.id)
 	}
 	return rec, err

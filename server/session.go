@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -308,12 +307,9 @@ func (ss *session) closeTx() {
 	ss.tx, ss.pages = nil, nil
 }
 
-// errExpired marks a transaction past its deadline.
-var errExpired = errors.New("expired")
-
 func (ss *session) checkExpiry() error {
-	if ss.tx != nil && !time.Now().Before(ss.tx.Deadline()) {
-		return errExpired
+	if ss.tx != nil && ss.tx.Expired() {
+		return quill.ErrTransactionExpired
 	}
 	return nil
 }
@@ -335,7 +331,7 @@ func (ss *session) checkTx(id *string) error {
 // expired turns an expired transaction into QLDB's answer, which ends the
 // session: drivers do not retry it.
 func (h *Handler) expired(ss *session, err error) error {
-	if !errors.Is(err, errExpired) && !errors.Is(err, quill.ErrTransactionExpired) {
+	if !errors.Is(err, quill.ErrTransactionExpired) {
 		return err
 	}
 	id := ss.tx.ID()
@@ -485,8 +481,6 @@ func statementError(err error) error {
 		return badRequest("%s", strings.TrimPrefix(qe.Error(), "quill: "))
 	case errors.Is(err, quill.ErrTransactionClosed):
 		return badRequest("%v", err)
-	case errors.Is(err, context.Canceled):
-		return err
 	}
 	return err
 }

@@ -212,23 +212,21 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	body := ion.AppendBinary(nil, ion.Struct(bodyFields...))
 	size := len(body)
 	if split {
-		// The parts are copied once, into the record (record.encode), unless
-		// the body is compressed.
+		// record.encode lays the parts out, copying them once, unless the
+		// body is compressed below.
 		p.split, p.skeleton, p.parts = true, body, dataParts
 		size = splitBodySize(body, dataParts)
+	} else {
+		p.body = body
 	}
 	if compressMin >= 0 && size >= compressMin {
+		whole := body
 		if split {
-			body = appendSplitBody(make([]byte, 0, size), body, dataParts)
-			p.skeleton, p.parts = nil, nil
+			whole = appendSplitBody(make([]byte, 0, size), body, dataParts)
 		}
-		if c := zstdEncoder.EncodeAll(body, nil); len(c) <= len(body)-len(body)/10 {
-			p.body, p.compressed = c, true
-			return p, nil
+		if c := zstdEncoder.EncodeAll(whole, nil); len(c) <= len(whole)-len(whole)/10 {
+			p.body, p.compressed, p.skeleton, p.parts = c, true, nil, nil
 		}
-	}
-	if !split || p.skeleton == nil {
-		p.body = body
 	}
 	return p, nil
 }

@@ -153,7 +153,7 @@ func shellCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	defer conn.close(ctx)
 	sh := &shell{conn: conn, format: *f.format, out: stdout, errOut: stderr}
-	read := lineReader(stdin, stdout)
+	read := lineReader(stdin)
 	if file, ok := stdin.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
 		old, err := term.MakeRaw(int(file.Fd()))
 		if err != nil {
@@ -176,7 +176,7 @@ func shellCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 // lineReader reads lines without a terminal; the prompt is not printed,
 // so that piped output holds only results.
-func lineReader(stdin io.Reader, _ io.Writer) func(string) (string, error) {
+func lineReader(stdin io.Reader) func(string) (string, error) {
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	return func(string) (string, error) {

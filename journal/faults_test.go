@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/quilldb/quill/ion"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -160,6 +162,74 @@ func TestWALFaultsFailCommitsAndTheJournalRecovers(t *testing.T) {
 				b, err := s.Block(ctx, r.SequenceNo)
 				require.NoError(t, err)
 				require.Equal(t, r.BlockHash, b.Hash)
+			}
+		})
+	}
+}
+
+// TestWALFaultsWithGroupsInFlight: the sequencer applies a group while
+// the groups before it wait for their sync. Sixteen writers commit while
+// every third log sync (or write) fails; a failure resolves every group in
+// flight. Every acknowledged block must survive with its hash, every
+// failure must be ErrCommitFailed, and the chain must verify.
+func TestWALFaultsWithGroupsInFlight(t *testing.T) {
+	for name, ops := range map[string][]errorfs.OpKind{
+		"write": {errorfs.OpFileWrite, errorfs.OpFileWriteAt},
+		"sync":  {errorfs.OpFileSync, errorfs.OpFileSyncData, errorfs.OpFileSyncTo},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var on atomic.Bool
+			var calls atomic.Int64
+			injected := errors.New("injected disk error")
+			fs := errorfs.Wrap(vfs.NewMem(), errorfs.InjectorFunc(func(o errorfs.Op) error {
+				if on.Load() && slices.Contains(ops, o.Kind) && strings.HasSuffix(o.Path, ".log") && calls.Add(1)%3 == 0 {
+					return injected
+				}
+				return nil
+			}))
+			j := openMem(t, fs, nil)
+			s, err := j.CreateStrand(ctx)
+			require.NoError(t, err)
+			on.Store(true)
+			var mu sync.Mutex
+			var acked []Receipt
+			failed := 0
+			var wg sync.WaitGroup
+			for w := range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 20 {
+						r, err := s.Commit(ctx, insertTx(w*100+i, ion.NewID()))
+						mu.Lock()
+						if err == nil {
+							acked = append(acked, r)
+						} else {
+							assert.ErrorIs(t, err, ErrCommitFailed)
+							failed++
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			on.Store(false)
+			j.mu.RLock()
+			require.Positive(t, j.gen, "the store was never reopened")
+			j.mu.RUnlock()
+			t.Logf("%d acknowledged, %d failed, %d reopenings", len(acked), failed, j.gen)
+
+			acked = append(acked, commitN(t, s, 3)...)
+			rep, err := s.Check(ctx)
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, rep.Blocks, uint64(len(acked)))
+			seen := map[uint64]bool{}
+			for _, r := range acked {
+				require.False(t, seen[r.SequenceNo], "block %d acknowledged twice", r.SequenceNo)
+				seen[r.SequenceNo] = true
+				b, err := s.Block(ctx, r.SequenceNo)
+				require.NoError(t, err)
+				require.Equal(t, r.BlockHash, b.Hash, "block %d", r.SequenceNo)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -27,6 +28,12 @@ type Journal struct {
 	db     *pebble.DB
 	gen    uint64
 	closed bool
+
+	// applyMu orders writes to the store with the check of walFailed,
+	// raised by the store's filesystem when a log write or sync fails
+	// (walwatch.go) and lowered when the store is reopened.
+	applyMu   sync.Mutex
+	walFailed atomic.Bool
 
 	strandsMu sync.Mutex
 	strands   map[string]*Strand
@@ -140,7 +147,7 @@ func (j *Journal) openStore() (db *pebble.DB, err error) {
 	cache := pebble.NewCache(j.opts.CacheSize)
 	defer cache.Unref()
 	po := &pebble.Options{
-		FS:     j.opts.FS,
+		FS:     walWatch{FS: j.opts.FS, failed: &j.walFailed},
 		Logger: pebbleLogger{l: j.opts.Logger},
 		Cache:  cache,
 		// Larger memtables mean fewer flushes and a shallower L0 under a
@@ -227,6 +234,7 @@ func (j *Journal) recoverStore(gen uint64) error {
 		return fmt.Errorf("journal: reopen after a store failure: %w", err)
 	}
 	j.db = db
+	j.walFailed.Store(false)
 	j.gen++
 	j.opts.Logger.Warn("journal: reopened the store after a fatal write error", "generation", j.gen)
 	return nil
@@ -390,7 +398,13 @@ func (j *Journal) syncedBatch(fill func(b *pebble.Batch)) error {
 	}
 	b := db.NewBatch()
 	fill(b)
-	err, fatal := apply(db, b, pebble.Sync)
+	err, fatal := j.apply(db, b, pebble.Sync)
+	if err == nil {
+		// A failed sync is as fatal as a failed write: Pebble's log is
+		// unusable after it.
+		err = b.SyncWait()
+		fatal = err != nil
+	}
 	_ = b.Close()
 	release()
 	if fatal {

@@ -1,0 +1,387 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/quilldb/quill/merkle"
+)
+
+// The sequencer of a strand turns queued transactions into blocks. It is a
+// goroutine that runs while there is work (Strand.leading) and owns the
+// sequencer state (the next sequence number, the chain, the accumulator).
+// It is pipelined: a group of transactions is validated, sequenced and
+// applied to Pebble (write-ahead log and memtable) while the groups before
+// it are still waiting for their log sync, so that the sync of one group
+// overlaps the work on the next and the log is never idle while there is
+// work. A group is acknowledged, and its state published to readers, only
+// when its sync is done and every group before it is acknowledged.
+//
+// A later group sees the writes of the earlier ones in flight (they are in
+// Pebble's memtable), which is what its validation needs, and it cannot be
+// durable unless they are: the log is written and synced in order. Readers
+// of the ledger's derived keys could already see a group's writes before
+// its sync ended (Pebble makes a batch visible before its sync); the
+// pipeline widens that window from one group to at most maxInFlight.
+// Blocks are read only up to the published size.
+
+// errWALFailed: a write or sync of the write-ahead log failed; the store
+// must be reopened before the next write.
+var errWALFailed = errors.New("a write or sync of the write-ahead log failed")
+
+// maxInFlight bounds the groups applied and waiting for their sync. Two
+// suffice to keep the log busy (one syncing, one written meanwhile); a few
+// more absorb the jitter of fsync times.
+const maxInFlight = 4
+
+// request is a prepared transaction waiting for the sequencer.
+type request struct {
+	ctx     context.Context
+	p       *prepared
+	receipt Receipt
+	err     error
+	done    chan struct{}
+}
+
+// flight is a group applied to Pebble whose log sync may still be running.
+type flight struct {
+	gen      uint64
+	b        *pebble.Batch
+	state    strandState // the strand's state after the group
+	acc      *merkle.Accumulator
+	nodes    []cachedNode // nodes for the node cache once durable
+	accepted []*request   // the group's transactions that made blocks
+	synced   chan struct{}
+	err      error // the sync's error, set before synced is closed
+}
+
+// Commit appends tx as one block and returns once it is durable (or in the
+// write-ahead log, with NoSync). Encoding and hashing happen in the calling
+// goroutine; the strand's sequencer orders, validates and writes.
+func (s *Strand) Commit(ctx context.Context, tx *Transaction) (Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return Receipt{}, err
+	}
+	p, err := prepare(tx, s.j.opts.Clock(), s.j.opts.CompressionMinSize)
+	if err != nil {
+		return Receipt{}, err
+	}
+	req := &request{ctx: ctx, p: p, done: make(chan struct{})}
+	s.qmu.Lock()
+	if s.deleted {
+		s.qmu.Unlock()
+		return Receipt{}, fmt.Errorf("%w: %s was deleted", ErrStrandNotFound, s.id)
+	}
+	s.queue = append(s.queue, req)
+	if !s.leading {
+		s.leading = true
+		go s.lead()
+	} else {
+		select {
+		case s.wake <- struct{}{}:
+		default: // already told
+		}
+	}
+	s.qmu.Unlock()
+	<-req.done
+	return req.receipt, req.err
+}
+
+// stopCommits refuses new commits and waits until the commits already
+// queued are written, so that nothing is written after it returns.
+func (s *Strand) stopCommits() {
+	s.qmu.Lock()
+	if !s.deleted {
+		close(s.gone)
+	}
+	s.deleted = true
+	for s.leading {
+		s.qmu.Unlock()
+		time.Sleep(time.Millisecond)
+		s.qmu.Lock()
+	}
+	s.qmu.Unlock()
+}
+
+// lead runs the sequencer until the queue is empty and no group is in
+// flight.
+func (s *Strand) lead() {
+	var pending []*request
+	for {
+		s.qmu.Lock()
+		if pending == nil {
+			pending = s.queue
+		} else {
+			pending = append(pending, s.queue...)
+		}
+		s.queue = nil
+		if len(pending) == 0 && len(s.inflight) == 0 {
+			s.leading = false
+			s.qmu.Unlock()
+			return
+		}
+		s.qmu.Unlock()
+		if len(pending) > 0 && len(s.inflight) < maxInFlight {
+			s.commitGroup(pending)
+			pending = nil
+			continue
+		}
+		// Wait for the oldest sync, or for new work while there is room.
+		wake := s.wake
+		if len(pending) > 0 {
+			wake = nil
+		}
+		select {
+		case <-s.inflight[0].synced:
+			s.finishOldest()
+		case <-wake:
+		}
+	}
+}
+
+// complete wakes the callers of reqs.
+func complete(reqs []*request) {
+	for _, r := range reqs {
+		close(r.done)
+	}
+}
+
+func failAll(reqs []*request, err error) {
+	for _, r := range reqs {
+		r.err = err
+	}
+}
+
+// commitGroup validates and sequences one group of transactions, applies
+// them to the store in one batch and puts the batch in flight. Rejected
+// transactions are answered at once.
+func (s *Strand) commitGroup(group []*request) {
+	db, gen, release, err := s.j.store()
+	if err != nil {
+		failAll(group, err)
+		complete(group)
+		return
+	}
+	if s.gen != gen {
+		// The store was reopened (it waited for the syncs in flight): what
+		// is durable is the truth.
+		release()
+		s.failInFlight(s.gen, errors.New("the store was reopened"), nil)
+		if db, gen, release, err = s.j.store(); err == nil {
+			err = s.loadFrom(db, gen)
+			if err != nil {
+				release()
+			}
+		}
+		if err != nil {
+			failAll(group, err)
+			complete(group)
+			return
+		}
+	}
+	// Validations read through the batch, to see the earlier transactions
+	// of the group (and Pebble, the groups in flight); a group without them
+	// needs no index.
+	var b *pebble.Batch
+	if slices.ContainsFunc(group, func(r *request) bool { return r.p.tx.Validate != nil }) {
+		b = db.NewIndexedBatch()
+	} else {
+		b = db.NewBatch()
+	}
+	st, acc := s.state, s.acc.Clone()
+	sync := false
+	f := &flight{gen: gen, b: b, synced: make(chan struct{})}
+	cacheFrom := s.cache.lowest()
+	var rejected []*request
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			rejected = append(rejected, r)
+			continue
+		}
+		if v := r.p.tx.Validate; v != nil {
+			if err := v(batchReader{b: b}); err != nil {
+				r.err = err
+				rejected = append(rejected, r)
+				continue
+			}
+		}
+		writes := r.p.tx.Writes
+		if c := r.p.tx.Complete; c != nil {
+			writes = append(writes[:len(writes):len(writes)], c(st.size, r.p.revHashes)...)
+			if i := slices.IndexFunc(writes, func(w Write) bool { return !callerKey(w.Key) }); i >= 0 {
+				r.err = invalid("write %d from Complete: keys must be non-empty and must not start with 0x01", i)
+				rejected = append(rejected, r)
+				continue
+			}
+		}
+		s.append(b, &st, acc, r, writes, cacheFrom, &f.nodes)
+		sync = sync || !r.p.tx.NoSync
+		f.accepted = append(f.accepted, r)
+	}
+	complete(rejected)
+	if len(f.accepted) == 0 {
+		release()
+		_ = b.Close()
+		return
+	}
+	_ = b.Set(metaKey(s.id), st.encode(), nil)
+	opts := pebble.NoSync
+	if sync {
+		opts = pebble.Sync
+	}
+	if err, fatal := s.j.apply(db, b, opts); err != nil {
+		release()
+		if fatal {
+			s.failInFlight(gen, err, f.accepted)
+		} else {
+			failAll(f.accepted, fmt.Errorf("%w: %w", ErrCommitFailed, err))
+			complete(f.accepted)
+		}
+		_ = b.Close()
+		return
+	}
+	s.state, s.acc = st, acc
+	f.state, f.acc = st, acc
+	s.inflight = append(s.inflight, f)
+	if !sync {
+		release()
+		close(f.synced)
+		return
+	}
+	// The sync runs without the sequencer, holding the store shared so
+	// that Close and recoveries wait for it.
+	go func() {
+		f.err = b.SyncWait()
+		release()
+		close(f.synced)
+	}()
+}
+
+// finishOldest acknowledges the oldest group in flight once its sync is
+// done, or resolves every group in flight if it failed.
+func (s *Strand) finishOldest() {
+	f := s.inflight[0]
+	<-f.synced
+	if f.err != nil {
+		s.failInFlight(f.gen, f.err, nil)
+		return
+	}
+	s.inflight[0] = nil
+	s.inflight = s.inflight[1:]
+	s.cache.add(f.nodes)
+	s.publish(f.state, f.acc)
+	_ = f.b.Close()
+	complete(f.accepted)
+}
+
+// failInFlight handles a fatal store error (cause, in generation gen): it
+// waits for the syncs in flight, reopens the store and tells every
+// transaction in flight, and those in more, whether its block is durable.
+func (s *Strand) failInFlight(gen uint64, cause error, more []*request) {
+	var accepted []*request
+	for _, f := range s.inflight {
+		<-f.synced
+		accepted = append(accepted, f.accepted...)
+		_ = f.b.Close()
+	}
+	clear(s.inflight)
+	s.inflight = s.inflight[:0]
+	accepted = append(accepted, more...)
+	if len(accepted) > 0 {
+		s.resolveAfterFailure(gen, accepted, cause)
+	}
+	complete(accepted)
+}
+
+// append adds one accepted transaction to the batch as the next block;
+// the new Merkle nodes from level cacheFrom up go to nodes.
+func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulator, r *request, writes []Write,
+	cacheFrom uint8, nodes *[]cachedNode) {
+	p := r.p
+	millis := max(s.j.opts.Clock().UnixMilli(), st.lastMillis)
+	seq := st.size
+	entries := make([]merkle.Hash, 0, 1+len(p.entries))
+	entries = append(entries, headerHash(s.id, seq, p.txID, millis))
+	entries = append(entries, p.entries...)
+	entriesHash, _ := merkle.Root(entries)
+	rec := record{
+		millis: millis, txID: p.txID, entriesHash: entriesHash, previousBlockHash: st.last,
+		entries: entries, compressed: p.compressed, split: p.split, body: p.body,
+		skeleton: p.skeleton, parts: p.parts,
+		blockHash: merkle.Dot(entriesHash, st.last),
+	}
+	_ = b.Set(blockKey(s.id, seq), rec.encode(), nil)
+	acc.Append(rec.blockHash, func(id merkle.NodeID, h merkle.Hash) {
+		_ = b.Set(nodeKey(s.id, id), h[:], nil)
+		if id.Level >= cacheFrom {
+			*nodes = append(*nodes, cachedNode{id, h})
+		}
+	})
+	_ = b.Set(timeKey(s.id, millis, seq), nil, nil)
+	for _, w := range writes {
+		if w.Delete {
+			_ = b.Delete(w.Key, nil)
+		} else {
+			_ = b.Set(w.Key, w.Value, nil)
+		}
+	}
+	r.receipt = Receipt{Strand: s.id, SequenceNo: seq, TransactionID: p.txID,
+		BlockHash: rec.blockHash, Timestamp: time.UnixMilli(millis).UTC()}
+	*st = strandState{size: seq + 1, last: rec.blockHash, lastMillis: millis}
+}
+
+// apply writes the batch to the log and the memtable (a synced batch is
+// then synced in the background: Batch.SyncWait), turning Pebble's fatal
+// commit errors, and a log that has failed (walwatch.go), into an error
+// with fatal set.
+func (j *Journal) apply(db *pebble.DB, b *pebble.Batch, opts *pebble.WriteOptions) (err error, fatal bool) {
+	j.applyMu.Lock()
+	defer j.applyMu.Unlock()
+	if j.walFailed.Load() {
+		return errWALFailed, true
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			err, fatal = errors.New(f.msg), true
+		}
+	}()
+	if opts.Sync {
+		return db.ApplyNoSyncWait(b, opts), false
+	}
+	return db.Apply(b, opts), false
+}
+
+// resolveAfterFailure reopens the store after a fatal write error and tells
+// each transaction whether its block made it: the log is written and
+// synced in order, so what survives is a prefix.
+func (s *Strand) resolveAfterFailure(gen uint64, accepted []*request, cause error) {
+	if err := s.j.recoverStore(gen); err != nil {
+		failAll(accepted, fmt.Errorf("%w: %w (and %w)", ErrCommitFailed, cause, err))
+		return
+	}
+	db, newGen, release, err := s.j.store()
+	if err != nil {
+		failAll(accepted, fmt.Errorf("%w: %w", ErrCommitFailed, cause))
+		return
+	}
+	defer release()
+	loadErr := s.loadFrom(db, newGen)
+	for _, r := range accepted {
+		raw, ok, err := getCopy(db, blockKey(s.id, r.receipt.SequenceNo))
+		if loadErr == nil && err == nil && ok {
+			if rec, derr := decodeRecord(raw); derr == nil && rec.blockHash == r.receipt.BlockHash {
+				continue // durable after all: acknowledged
+			}
+		}
+		r.err = fmt.Errorf("%w: %w", ErrCommitFailed, cause)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -117,33 +118,64 @@ func convertDocument(param string, doc any) (v ion.Value, bin []byte, err error)
 	return v, bin, nil
 }
 
-// The committed view of a live document is stored as a fixed header and the
-// data's Ion binary.
-const viewHeader = 8 + 8 + 8 + merkle.Size + ion.IDLength
+// The committed view of a live document is stored as a fixed header and
+// then either the data's Ion binary (which starts with the Ion version
+// marker, 0xE0) or, when the block keeps the same bytes where they can be
+// addressed, viewRefMarker and the place of the data in the stored block
+// (journal.DataRef: offset and length as uvarints). The reference halves
+// what a commit writes for a document; a read of the data then reads its
+// block too.
+const (
+	viewHeader    = 8 + 8 + 8 + merkle.Size + ion.IDLength
+	viewRefMarker = 0x01
+)
 
-func encodeView(d *Document, data []byte) []byte {
-	b := make([]byte, 0, viewHeader+len(data))
+func encodeView(d *Document, data []byte, ref journal.DataRef) []byte {
+	size := viewHeader + len(data)
+	if !ref.IsZero() {
+		size = viewHeader + 1 + 2*binary.MaxVarintLen32
+	}
+	b := make([]byte, 0, size)
 	b = binary.BigEndian.AppendUint64(b, d.Address.SequenceNo)
 	b = binary.BigEndian.AppendUint64(b, uint64(d.Version))
 	b = binary.BigEndian.AppendUint64(b, uint64(d.TxTime.UnixMilli()))
 	b = append(b, d.Hash[:]...)
 	b = append(b, d.TxID...)
-	return append(b, data...)
+	if ref.IsZero() {
+		return append(b, data...)
+	}
+	b = append(b, viewRefMarker)
+	b = binary.AppendUvarint(b, uint64(ref.Offset))
+	return binary.AppendUvarint(b, uint64(ref.Length))
 }
 
-func decodeView(strand, docID string, raw []byte) (Document, error) {
-	if len(raw) < viewHeader {
+// decodeView decodes the committed view of docID, reading its data from
+// its block when the view refers to it.
+func (l *Ledger) decodeView(docID string, raw []byte) (Document, error) {
+	if len(raw) < viewHeader+1 {
 		return Document{}, fmt.Errorf("quill: committed view of %s has %d bytes", docID, len(raw))
 	}
 	d := Document{
 		ID:      docID,
-		Address: journal.Address{Strand: strand, SequenceNo: binary.BigEndian.Uint64(raw)},
+		Address: journal.Address{Strand: l.strand.ID(), SequenceNo: binary.BigEndian.Uint64(raw)},
 		Version: int64(binary.BigEndian.Uint64(raw[8:])),
 		TxTime:  time.UnixMilli(int64(binary.BigEndian.Uint64(raw[16:]))).UTC(),
 		TxID:    string(raw[24+merkle.Size : viewHeader]),
 	}
 	copy(d.Hash[:], raw[24:])
-	data, err := ion.Parse(raw[viewHeader:])
+	bin := raw[viewHeader:]
+	if bin[0] == viewRefMarker {
+		off, n := binary.Uvarint(bin[1:])
+		length, m := binary.Uvarint(bin[1+max(n, 0):])
+		if n <= 0 || m <= 0 || off > math.MaxUint32 || length > math.MaxUint32 {
+			return Document{}, fmt.Errorf("quill: committed view of %s: bad data reference", docID)
+		}
+		var err error
+		if bin, err = l.strand.ReadData(d.Address.SequenceNo, journal.DataRef{Offset: uint32(off), Length: uint32(length)}); err != nil {
+			return Document{}, fmt.Errorf("quill: committed view of %s: %w", docID, err)
+		}
+	}
+	data, err := ion.Parse(bin)
 	if err != nil {
 		return Document{}, fmt.Errorf("quill: committed view of %s: %w", docID, err)
 	}

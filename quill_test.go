@@ -805,3 +805,97 @@ func requireCode(t testing.TB, err error, code ErrorCode, target **Error, msgAnd
 	require.ErrorAs(t, err, target, msgAndArgs...)
 	require.Equal(t, code, (*target).Code, msgAndArgs...)
 }
+
+// TestCommittedViewRefersToItsBlock: a committed view keeps a reference to
+// the document's bytes in its block instead of a second copy; reads follow
+// it, views written before references existed (the data inline) still
+// read, and a document in a compressed block is kept inline.
+func TestCommittedViewRefersToItsBlock(t *testing.T) {
+	db := openDB(t, nil)
+	l := newLedger(t, db, "views")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("T"); return err }))
+	notes := strings.Repeat("a registration note ", 20)
+	docs := []ion.Value{
+		ion.Struct(ion.F("VIN", ion.String("A")), ion.F("Notes", ion.String(notes))),
+		ion.Struct(ion.F("VIN", ion.String("B")), ion.F("Mileage", ion.Int(12))),
+	}
+	var ids []string
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		ids = ids[:0]
+		for _, d := range docs {
+			id, err := tx.Insert("T", ion.AppendBinary(nil, d))
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	}))
+	updated := ion.Struct(ion.F("VIN", ion.String("B")), ion.F("Mileage", ion.Int(13)))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.Update("T", ids[1], updated) }))
+	want := []ion.Value{docs[0], updated}
+
+	tableID := tableIDOf(t, l, "T")
+	for i, id := range ids {
+		raw, ok, err := db.j.Get(docKey(l.strand.ID(), tableID, id))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, byte(viewRefMarker), raw[viewHeader], "view %d refers to its block", i)
+		require.Less(t, len(raw), viewHeader+12, "view %d holds no copy of the data", i)
+		require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+			d, ok, err := tx.Get("T", id)
+			require.True(t, ok)
+			require.True(t, ion.Equal(want[i], d.Data), "document %d: got %s", i, d.Data)
+			return err
+		}))
+	}
+
+	// A view as written before references: the data inline.
+	var d Document
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		got, _, err := tx.Get("T", ids[0])
+		d = got
+		return err
+	}))
+	inline := encodeView(&d, ion.AppendBinary(nil, docs[0]), journal.DataRef{})
+	require.NoError(t, db.j.Write(ctx, []journal.Write{{Key: docKey(l.strand.ID(), tableID, ids[0]), Value: inline}}))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		got, ok, err := tx.Get("T", ids[0])
+		require.True(t, ok)
+		require.True(t, ion.Equal(docs[0], got.Data))
+		require.Equal(t, d.Hash, got.Hash)
+		return err
+	}))
+}
+
+func TestDocumentsInCompressedBlocksAreKeptInline(t *testing.T) {
+	opts := &Options{}
+	opts.Journal.CompressionMinSize = 1
+	db := openDB(t, opts)
+	l := newLedger(t, db, "compressed")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error { _, err := tx.CreateTable("T"); return err }))
+	doc := ion.Struct(ion.F("Notes", ion.String(strings.Repeat("compressible ", 100))))
+	var id string
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		var err error
+		id, err = tx.Insert("T", doc)
+		return err
+	}))
+	raw, ok, err := db.j.Get(docKey(l.strand.ID(), tableIDOf(t, l, "T"), id))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Greater(t, len(raw), viewHeader+1000, "the data is in the view")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		got, ok, err := tx.Get("T", id)
+		require.True(t, ok)
+		require.True(t, ion.Equal(doc, got.Data))
+		return err
+	}))
+}
+
+func tableIDOf(t *testing.T, l *Ledger, name string) string {
+	t.Helper()
+	id, err := l.tableIDByName(ctx, name)
+	require.NoError(t, err)
+	return id
+}

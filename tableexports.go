@@ -388,7 +388,7 @@ func (r *itemReader) add(ctx context.Context, e historyEntry, useView bool) erro
 			return err
 		}
 		if ok {
-			d, err := decodeView(r.l.strand.ID(), e.docID, raw)
+			d, err := r.l.decodeView(e.docID, raw)
 			if err != nil {
 				return err
 			}

@@ -571,7 +571,7 @@ func (tx *Tx) readDoc(t *tableRecord, id string) (*Document, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	d, err := decodeView(tx.strand, id, raw)
+	d, err := tx.l.decodeView(id, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -775,7 +775,7 @@ func (tx *Tx) scanTable(t *tableRecord) ([]Document, error) {
 			}
 			return nil
 		}
-		d, err := decodeView(tx.strand, id, v)
+		d, err := tx.l.decodeView(id, v)
 		if err != nil {
 			return err
 		}
@@ -952,7 +952,7 @@ func (tx *Tx) validate(r journal.Reader) error {
 
 // complete writes what depends on the block's address: committed views and
 // history entries.
-func (tx *Tx) complete(seq uint64, hashes []merkle.Hash) []journal.Write {
+func (tx *Tx) complete(seq uint64, hashes []merkle.Hash, data []journal.DataRef) []journal.Write {
 	var out []journal.Write
 	for i, id := range tx.order {
 		p := tx.pending[id]
@@ -962,7 +962,11 @@ func (tx *Tx) complete(seq uint64, hashes []merkle.Hash) []journal.Write {
 			d.Version = p.base.Version + 1
 		}
 		if !p.deleted {
-			out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.data.bin)})
+			var ref journal.DataRef
+			if data != nil {
+				ref = data[i]
+			}
+			out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.data.bin, ref)})
 		}
 		h := binary.BigEndian.AppendUint64(nil, seq)
 		h = binary.BigEndian.AppendUint64(h, uint64(tx.start.UnixMilli()))

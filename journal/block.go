@@ -37,10 +37,12 @@ type Transaction struct {
 	Validate func(r Reader) error
 	// Complete, if set, is called by the sequencer once the transaction has
 	// passed Validate and has its block's sequence number, with the hashes
-	// of its revisions in order. The writes it returns go into the same
+	// of its revisions in order and where each revision's document is in
+	// the stored block (data[i]; the zero DataRef for a delete, or when the
+	// block is stored compressed). The writes it returns go into the same
 	// batch: the layers above record there what depends on the block's
 	// address (committed views, history).
-	Complete func(seq uint64, revisionHashes []merkle.Hash) []Write
+	Complete func(seq uint64, revisionHashes []merkle.Hash, data []DataRef) []Write
 	// NoSync acknowledges the commit once it is in the store's write-ahead
 	// log without waiting for the disk (bulk loads). A group is synced if
 	// any of its transactions wants it.
@@ -94,7 +96,21 @@ type prepared struct {
 	// (body is then nil): record.encode copies them once.
 	skeleton []byte
 	parts    [][]byte
+	// dataRefs locate each revision's data in the stored record, when the
+	// record keeps it as given (split, not compressed).
+	dataRefs []DataRef
 }
+
+// DataRef locates a revision's document (its Ion binary, as the caller
+// gave it in RevisionInput.DataBinary) in the stored record of its block,
+// so that a layer above can keep a reference instead of a second copy
+// (Strand.ReadData). The zero DataRef refers to nothing.
+type DataRef struct {
+	Offset, Length uint32
+}
+
+// IsZero reports whether r refers to nothing.
+func (r DataRef) IsZero() bool { return r.Length == 0 }
 
 var (
 	zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
@@ -228,7 +244,32 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 			p.body, p.compressed, p.skeleton, p.parts = c, true, nil, nil
 		}
 	}
+	if split && !p.compressed {
+		p.dataRefs = splitDataRefs(1+len(p.entries), body, dataParts, len(tx.Revisions))
+	}
 	return p, nil
+}
+
+// splitDataRefs returns where record.encode will lay out each revision's
+// data: after the record's header and entriesHashList (of entries hashes),
+// in the split body (appendSplitBody).
+func splitDataRefs(entries int, skeleton []byte, parts [][]byte, revisions int) []DataRef {
+	off := recordHeaderSize + uvarintLen(uint64(entries)) + entries*merkle.Size
+	off += uvarintLen(uint64(len(skeleton))) + len(skeleton)
+	refs := make([]DataRef, revisions)
+	for i := 0; i < len(parts); i += 2 {
+		rev, _ := binary.Uvarint(parts[i])
+		data := parts[i+1]
+		off += len(parts[i]) + uvarintLen(uint64(len(data)))
+		refs[rev] = DataRef{Offset: uint32(off), Length: uint32(len(data))}
+		off += len(data)
+	}
+	return refs
+}
+
+func uvarintLen(v uint64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], v)
 }
 
 // callerKey reports whether k may be written by the layers above.
@@ -337,12 +378,16 @@ type record struct {
 	parts             [][]byte // see prepared
 }
 
+// recordHeaderSize is the fixed part of a stored record: version, flags,
+// millis, transaction id, block hash, entries hash, previous block hash.
+const recordHeaderSize = 2 + 8 + ion.IDLength + 3*merkle.Size
+
 func (r *record) encode() []byte {
 	bodySize := len(r.body)
 	if r.skeleton != nil {
 		bodySize = splitBodySize(r.skeleton, r.parts)
 	}
-	b := make([]byte, 0, 2+8+ion.IDLength+3*merkle.Size+binary.MaxVarintLen64+len(r.entries)*merkle.Size+bodySize)
+	b := make([]byte, 0, recordHeaderSize+binary.MaxVarintLen64+len(r.entries)*merkle.Size+bodySize)
 	var flags byte
 	if r.compressed {
 		flags |= flagCompressed
@@ -369,8 +414,7 @@ func (r *record) encode() []byte {
 var errShortRecord = errors.New("record too short")
 
 func decodeRecord(b []byte) (*record, error) {
-	const fixed = 2 + 8 + ion.IDLength + 3*merkle.Size
-	if len(b) < fixed+1 {
+	if len(b) < recordHeaderSize+1 {
 		return nil, errShortRecord
 	}
 	if b[0] != recordVersion {

@@ -521,7 +521,7 @@ func TestCompleteWritesDependOnTheSequenceNumber(t *testing.T) {
 	commitN(t, s, 2)
 	tx := insertTx(0, ion.NewID(), ion.NewID())
 	var gotHashes []merkle.Hash
-	tx.Complete = func(seq uint64, hashes []merkle.Hash) []Write {
+	tx.Complete = func(seq uint64, hashes []merkle.Hash, _ []DataRef) []Write {
 		gotHashes = hashes
 		return []Write{{Key: []byte("view"), Value: binary.BigEndian.AppendUint64(nil, seq)}}
 	}
@@ -536,7 +536,9 @@ func TestCompleteWritesDependOnTheSequenceNumber(t *testing.T) {
 	require.Equal(t, b.revisionHashes(), gotHashes)
 
 	bad := insertTx(0, ion.NewID())
-	bad.Complete = func(uint64, []merkle.Hash) []Write { return []Write{{Key: metaKey(s.ID()), Value: []byte("x")}} }
+	bad.Complete = func(uint64, []merkle.Hash, []DataRef) []Write {
+		return []Write{{Key: metaKey(s.ID()), Value: []byte("x")}}
+	}
 	_, err = s.Commit(ctx, bad)
 	require.ErrorIs(t, err, ErrInvalidTransaction)
 	require.Equal(t, uint64(3), s.Size(), "the rejected transaction wrote no block")
@@ -765,4 +767,64 @@ func TestDataBinaryIsStoredAsGiven(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Block(ctx, r.SequenceNo)
 	require.ErrorIs(t, err, ErrCorrupt)
+}
+
+// TestDataRefsLocateTheDocumentsInTheStoredBlock: Complete is told where
+// each revision's Ion binary (given as DataBinary) is in the stored block,
+// and ReadData returns exactly those bytes; deletes, compressed blocks and
+// revisions given only as values get no reference.
+func TestDataRefsLocateTheDocumentsInTheStoredBlock(t *testing.T) {
+	_, s := newTestStrand(t)
+	commitN(t, s, 1)
+	ids := []string{ion.NewID(), ion.NewID(), ion.NewID()}
+	bins := [][]byte{ion.AppendBinary(nil, vehicle(1)), nil, ion.AppendBinary(nil, vehicle(3))}
+	tx := &Transaction{Info: txInfo("INSERT INTO Vehicle ?", ids...), Revisions: []RevisionInput{
+		{DocumentID: ids[0], Data: vehicle(1), DataBinary: bins[0]},
+		{DocumentID: ids[1], Version: 2, Deleted: true},
+		{DocumentID: ids[2], Data: vehicle(3), DataBinary: bins[2]},
+	}}
+	var refs []DataRef
+	tx.Complete = func(_ uint64, _ []merkle.Hash, data []DataRef) []Write {
+		refs = data
+		return nil
+	}
+	r, err := s.Commit(ctx, tx)
+	require.NoError(t, err)
+	require.Len(t, refs, 3)
+	require.True(t, refs[1].IsZero(), "a delete has no data")
+	for _, i := range []int{0, 2} {
+		got, err := s.ReadData(r.SequenceNo, refs[i])
+		require.NoError(t, err)
+		require.Equal(t, bins[i], got, "revision %d", i)
+	}
+	_, err = s.ReadData(r.SequenceNo, DataRef{Offset: refs[2].Offset, Length: refs[2].Length + 1<<20})
+	var ce *CorruptionError
+	require.ErrorAs(t, err, &ce, "a reference past the record")
+	_, err = s.ReadData(r.SequenceNo+5, refs[0])
+	require.ErrorAs(t, err, &ce, "a block that is not there")
+
+	// Revisions given as values only: no split body, no references.
+	plain := insertTx(7, ion.NewID())
+	plain.Complete = func(_ uint64, _ []merkle.Hash, data []DataRef) []Write { refs = data; return nil }
+	_, err = s.Commit(ctx, plain)
+	require.NoError(t, err)
+	require.Nil(t, refs)
+}
+
+func TestDataRefsAreZeroForCompressedBlocks(t *testing.T) {
+	j := openMem(t, vfs.NewMem(), &Options{CompressionMinSize: 1})
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	id := ion.NewID()
+	doc := ion.Struct(ion.F("Notes", ion.String(strings.Repeat("compressible ", 200))))
+	tx := &Transaction{Info: txInfo("INSERT INTO Vehicle ?", id), Revisions: []RevisionInput{
+		{DocumentID: id, Data: doc, DataBinary: ion.AppendBinary(nil, doc)}}}
+	var refs []DataRef
+	tx.Complete = func(_ uint64, _ []merkle.Hash, data []DataRef) []Write { refs = data; return nil }
+	r, err := s.Commit(ctx, tx)
+	require.NoError(t, err)
+	require.Nil(t, refs, "a compressed block has no addressable data")
+	b, err := s.Block(ctx, r.SequenceNo)
+	require.NoError(t, err)
+	require.Len(t, b.Revisions, 1)
 }

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,32 @@ func (s *Strand) readBlock(r getter, seq uint64) (*Block, error) {
 		return nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
 	}
 	return decodeBlock(s.id, seq, raw)
+}
+
+// ReadData returns a copy of the document that ref (from
+// Transaction.Complete) locates in the stored block at seq. The block may
+// be past the published size: the layers above can see a group's writes
+// before its sync ends (sequencer.go).
+func (s *Strand) ReadData(seq uint64, ref DataRef) ([]byte, error) {
+	db, _, release, err := s.j.store()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	v, closer, err := db.Get(blockKey(s.id, seq))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "the block a document refers to is missing"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
+	}
+	defer func() { _ = closer.Close() }()
+	end := uint64(ref.Offset) + uint64(ref.Length)
+	if ref.IsZero() || len(v) < recordHeaderSize || v[1]&flagSplitData == 0 || v[1]&flagCompressed != 0 || end > uint64(len(v)) {
+		return nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq),
+			Problem: fmt.Sprintf("no document at %d+%d of the stored block", ref.Offset, ref.Length)}
+	}
+	return bytes.Clone(v[ref.Offset:end]), nil
 }
 
 // Revision reads the revision of a document in the block at seq.

@@ -212,7 +212,7 @@ func (s *Strand) commitGroup(group []*request) {
 		}
 		writes := r.p.tx.Writes
 		if c := r.p.tx.Complete; c != nil {
-			writes = append(writes[:len(writes):len(writes)], c(st.size, r.p.revHashes)...)
+			writes = append(writes[:len(writes):len(writes)], c(st.size, r.p.revHashes, r.p.dataRefs)...)
 			if i := slices.IndexFunc(writes, func(w Write) bool { return !callerKey(w.Key) }); i >= 0 {
 				r.err = invalid("write %d from Complete: keys must be non-empty and must not start with 0x01", i)
 				rejected = append(rejected, r)

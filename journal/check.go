@@ -22,9 +22,9 @@ type CheckReport struct {
 }
 
 // Check re-verifies the whole strand from a consistent snapshot: every
-// block's internal hashes, the chain of previousBlockHash, the time index,
-// every stored Merkle node against a recomputation, the absence of anything
-// past the tip, and the digest. It returns the first corruption as a
+// block's internal hashes, the chain of previousBlockHash, timestamps that
+// never decrease, every stored Merkle node against a recomputation, the
+// absence of anything past the tip, and the digest. It returns the first corruption as a
 // *CorruptionError (errors.Is(err, ErrCorrupt)) with its address.
 func (s *Strand) Check(ctx context.Context) (CheckReport, error) {
 	var rep CheckReport
@@ -73,22 +73,15 @@ func (s *Strand) check(ctx context.Context, snap *pebble.Snapshot) (CheckReport,
 		return rep, &CorruptionError{Strand: s.id, SequenceNo: -1, Problem: "strand state", Err: err}
 	}
 
-	// The time index and every level of the tree are read with iterators
-	// that advance in step with the blocks: keys come in the order Check
-	// needs them, so that it reads sequentially instead of seeking.
-	tlo, thi := kindBounds(s.id, kindTime)
-	timeIt, err := snap.NewIter(&pebble.IterOptions{LowerBound: tlo, UpperBound: thi})
-	if err != nil {
-		return rep, err
-	}
-	defer timeIt.Close()
-	timeIt.First()
+	// Every level of the tree is read with an iterator that advances in
+	// step with the blocks: keys come in the order Check needs them, so
+	// that it reads sequentially instead of seeking.
 	levels := &levelIters{snap: snap, strand: s.id}
 	defer levels.close()
 
 	// The blocks' contents are decoded and verified by a pool of workers
 	// (that is most of the work, and blocks are independent); the chain,
-	// the time index and the tree need only the records' headers and are
+	// the timestamps and the tree need only the records' headers and are
 	// checked here, in order.
 	verifier := newBlockVerifier(ctx, s.id)
 	var acc merkle.Accumulator
@@ -117,10 +110,6 @@ func (s *Strand) check(ctx context.Context, snap *pebble.Snapshot) (CheckReport,
 		if r.millis < prevMillis {
 			return corrupt(int64(seq), "blockTimestamp goes backwards")
 		}
-		if !timeIt.Valid() || !bytes.Equal(timeIt.Key(), timeKey(s.id, r.millis, seq)) {
-			return firstErr(timeIt.Error(), corrupt(int64(seq), "time index entry is missing"))
-		}
-		timeIt.Next()
 		acc.Append(r.blockHash, func(id merkle.NodeID, h merkle.Hash) {
 			if nodeErr != nil {
 				return
@@ -153,9 +142,6 @@ func (s *Strand) check(ctx context.Context, snap *pebble.Snapshot) (CheckReport,
 	}
 	if err = earliest(err, verifier.wait()); err != nil {
 		return rep, err
-	}
-	if timeIt.Valid() {
-		return rep, corrupt(-1, "the time index has entries for no block")
 	}
 	rep.Blocks = next
 	switch {

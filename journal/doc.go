@@ -41,7 +41,11 @@
 //	0x01 strand 'm'                       strand state: size, last block hash, last timestamp
 //	0x01 strand 'b' seq(8)                a block (see below)
 //	0x01 strand 'n' level(1) index(8)     a perfect Merkle node (level 0: the block hash)
-//	0x01 strand 't' millis(8) seq(8)      time index: blockTimestamp to sequence number
+//	0x01 strand 't' millis(8) seq(8)      time index of older versions, no longer written or read
+//
+// Everything but the blocks can be derived from them; the Merkle nodes are
+// kept for proofs. Timestamps never decrease along a strand, so a time is
+// found by a binary search over the blocks' headers (FirstAtOrAfter).
 //
 // A block is stored as a fixed header (timestamp, transaction id, blockHash,
 // entriesHash, previousBlockHash, entriesHashList) followed by the Ion

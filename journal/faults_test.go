@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/merkle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,9 +55,6 @@ func TestCheckCatchesEveryFlippedByte(t *testing.T) {
 	}))
 	flips := 0
 	for _, e := range stored {
-		if len(e.v) == 0 { // time index entries are keys alone: deleting them is tested below
-			continue
-		}
 		for _, pos := range []int{0, 1, 9, 20, 40, 100, len(e.v) / 2, len(e.v) - 1} {
 			if pos >= len(e.v) {
 				continue
@@ -81,7 +79,7 @@ func TestCheckCatchesEveryFlippedByte(t *testing.T) {
 	}
 	require.Greater(t, flips, 100)
 
-	for _, kind := range []byte{kindTime, kindNode, kindBlock} {
+	for _, kind := range []byte{kindNode, kindBlock} {
 		var victim kv
 		for _, e := range stored {
 			if e.k[1+ion.IDLength] == kind {
@@ -236,28 +234,27 @@ func TestWALFaultsWithGroupsInFlight(t *testing.T) {
 }
 
 // TestCheckReportsTheEarliestCorruption: block contents are verified in
-// parallel with the in-order checks of the chain and the time index; of
-// two corruptions, Check reports the one at the lower address, whichever
+// parallel with the in-order checks of the chain and the tree; of two
+// corruptions, Check reports the one at the lower address, whichever
 // check finds it.
 func TestCheckReportsTheEarliestCorruption(t *testing.T) {
 	for _, c := range []struct {
-		name            string
-		bodyAt, indexAt uint64
-		want            int64
+		name           string
+		bodyAt, leafAt uint64
+		want           int64
 	}{
 		{"body first", 40, 300, 40},
-		{"index first", 300, 40, 40},
+		{"tree first", 300, 40, 40},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			j, s := newTestStrand(t)
-			receipts := commitN(t, s, 400)
+			commitN(t, s, 400)
 			raw, ok, err := j.Get(blockKey(s.ID(), c.bodyAt))
 			require.NoError(t, err)
 			require.True(t, ok)
 			raw[len(raw)-3] ^= 0x01 // inside the document data
 			rawSet(t, j, blockKey(s.ID(), c.bodyAt), raw)
-			millis := receipts[c.indexAt].Timestamp.UnixMilli()
-			rawDelete(t, j, timeKey(s.ID(), millis, c.indexAt))
+			rawDelete(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 0, Index: c.leafAt}))
 			_, err = s.Check(ctx)
 			var cerr *CorruptionError
 			require.ErrorAs(t, err, &cerr)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -458,6 +459,52 @@ func TestTimeIndexAndMonotonicTimestamps(t *testing.T) {
 	_, _, ok, err = s.SequenceRange(ctx, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
 	require.False(t, ok)
+}
+
+// TestTimeLookupsAgreeWithAScan: a time is found by a binary search over
+// the blocks' timestamps (there is no time index); on a strand where many
+// blocks share a millisecond, FirstAtOrAfter and SequenceRange must agree
+// with a linear scan for every millisecond in and around the strand.
+func TestTimeLookupsAgreeWithAScan(t *testing.T) {
+	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: base}
+	j := openMem(t, vfs.NewMem(), &Options{Clock: clock.Now})
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var millis []int64
+	for i := range 150 {
+		clock.Set(clock.Now().Add(time.Duration(rng.IntN(3)) * time.Millisecond))
+		r, err := s.Commit(ctx, insertTx(i, ion.NewID()))
+		require.NoError(t, err)
+		millis = append(millis, r.Timestamp.UnixMilli())
+	}
+	scan := func(m int64) uint64 {
+		for i, bm := range millis {
+			if bm >= m {
+				return uint64(i)
+			}
+		}
+		return uint64(len(millis))
+	}
+	first, last := millis[0]-2, millis[len(millis)-1]+2
+	for m := first; m <= last; m++ {
+		at := time.UnixMilli(m)
+		seq, ok, err := s.FirstAtOrAfter(ctx, at)
+		require.NoError(t, err)
+		require.Equal(t, scan(m), seq, "first at or after %d", m)
+		require.Equal(t, seq < uint64(len(millis)), ok)
+		for _, width := range []int64{1, 3} {
+			lo, hi, ok, err := s.SequenceRange(ctx, at, time.UnixMilli(m+width))
+			require.NoError(t, err)
+			wantLo, wantEnd := scan(m), scan(m+width)
+			require.Equal(t, wantLo < wantEnd, ok, "[%d, %d)", m, m+width)
+			if ok {
+				require.Equal(t, wantLo, lo)
+				require.Equal(t, wantEnd-1, hi)
+			}
+		}
+	}
 }
 
 func TestFollowDeliversEachBlockOnceDurable(t *testing.T) {

@@ -14,7 +14,10 @@ const (
 	kindMeta  = 'm'
 	kindBlock = 'b'
 	kindNode  = 'n'
-	kindTime  = 't'
+	// kindTime keys (millis, seq) were a time index written by versions
+	// before 2026-12: blocks' timestamps never decrease, so a binary search
+	// over the blocks finds a time. Old stores keep them, unread.
+	kindTime = 't'
 )
 
 func strandKey(strand string, kind byte, extra int) []byte {
@@ -33,11 +36,6 @@ func blockKey(strand string, seq uint64) []byte {
 func nodeKey(strand string, id merkle.NodeID) []byte {
 	k := append(strandKey(strand, kindNode, 9), id.Level)
 	return binary.BigEndian.AppendUint64(k, id.Index)
-}
-
-func timeKey(strand string, millis int64, seq uint64) []byte {
-	k := binary.BigEndian.AppendUint64(strandKey(strand, kindTime, 16), uint64(millis))
-	return binary.BigEndian.AppendUint64(k, seq)
 }
 
 // kindBounds returns the key range [lo, hi) of one kind in a strand.

@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -181,10 +182,10 @@ func (s *Strand) missingBlock(seq uint64) error {
 	}
 }
 
-// SequenceRange returns the sequence numbers of the first and last blocks
-// whose blockTimestamp is in [start, end); ok is false if there are none.
-// Timestamps never decrease along a strand, so the blocks in between are
-// exactly those of the time range.
+// SequenceRange returns the sequence numbers of the first and last durable
+// blocks whose blockTimestamp is in [start, end); ok is false if there are
+// none. Timestamps never decrease along a strand, so the blocks in between
+// are exactly those of the time range.
 func (s *Strand) SequenceRange(ctx context.Context, start, end time.Time) (first, last uint64, ok bool, err error) {
 	if !start.Before(end) {
 		return 0, 0, false, nil
@@ -195,24 +196,56 @@ func (s *Strand) SequenceRange(ctx context.Context, start, end time.Time) (first
 		return 0, 0, false, err
 	}
 	defer release()
-	it, err := db.NewIter(&pebble.IterOptions{
-		LowerBound: timeKey(s.id, start.UnixMilli(), 0),
-		UpperBound: timeKey(s.id, end.UnixMilli(), 0),
-	})
-	if err != nil {
+	if first, err = s.firstAtOrAfter(ctx, db, st.size, start.UnixMilli()); err != nil {
 		return 0, 0, false, err
 	}
-	defer it.Close()
-	if !it.First() {
-		return 0, 0, false, it.Error()
+	afterEnd, err := s.firstAtOrAfter(ctx, db, st.size, end.UnixMilli())
+	if err != nil || afterEnd <= first {
+		return 0, 0, false, err
 	}
-	first = trailingUint64(it.Key())
-	it.Last()
-	last = trailingUint64(it.Key())
-	if last >= st.size { // written but not yet published
-		last = st.size - 1
+	return first, afterEnd - 1, true, nil
+}
+
+// firstAtOrAfter returns the first of the size blocks whose timestamp is
+// at or after millis, or size if none is. Timestamps never decrease along
+// a strand, so a binary search over the blocks' headers finds it: the
+// blocks are the time index.
+func (s *Strand) firstAtOrAfter(ctx context.Context, r getter, size uint64, millis int64) (uint64, error) {
+	var searchErr error
+	lo, hi := uint64(0), size
+	for lo < hi && searchErr == nil {
+		mid := lo + (hi-lo)/2
+		m, err := s.blockMillis(r, mid)
+		if err == nil {
+			err = ctx.Err()
+		}
+		switch {
+		case err != nil:
+			searchErr = err
+		case m < millis:
+			lo = mid + 1
+		default:
+			hi = mid
+		}
 	}
-	return first, last, first <= last, it.Error()
+	return lo, searchErr
+}
+
+// blockMillis reads the blockTimestamp of the block at seq from its
+// record's header.
+func (s *Strand) blockMillis(r getter, seq uint64) (int64, error) {
+	v, closer, err := r.Get(blockKey(s.id, seq))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
+	}
+	defer func() { _ = closer.Close() }()
+	if len(v) < recordHeaderSize {
+		return 0, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: errShortRecord}
+	}
+	return int64(binary.BigEndian.Uint64(v[2:10])), nil
 }
 
 // Follow calls fn with every block from sequence number from on, in order,
@@ -281,20 +314,8 @@ func (s *Strand) FirstAtOrAfter(ctx context.Context, t time.Time) (seq uint64, o
 		return 0, false, err
 	}
 	defer release()
-	lo, hi := kindBounds(s.id, kindTime)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return 0, false, err
-	}
-	defer it.Close()
-	if !it.SeekGE(timeKey(s.id, t.UnixMilli(), 0)) {
-		return st.size, false, it.Error()
-	}
-	seq = trailingUint64(it.Key())
-	if seq >= st.size { // written, not yet published when it looked
-		return st.size, false, it.Error()
-	}
-	return seq, true, it.Error()
+	seq, err = s.firstAtOrAfter(ctx, db, st.size, t.UnixMilli())
+	return seq, err == nil && seq < st.size, err
 }
 
 // Digest is the Merkle root of all block hashes of a strand up to a tip.

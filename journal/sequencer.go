@@ -322,7 +322,6 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 			*nodes = append(*nodes, cachedNode{id, h})
 		}
 	})
-	_ = b.Set(timeKey(s.id, millis, seq), nil, nil)
 	for _, w := range writes {
 		if w.Delete {
 			_ = b.Delete(w.Key, nil)

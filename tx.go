@@ -114,11 +114,27 @@ type pendingDoc struct {
 }
 
 // document is a document's data in the forms a transaction needs: the
-// value, its Ion binary and its Ion hash, each computed once.
+// value, its Ion binary and its Ion hash, each computed once. A document
+// given as Ion binary is hashed from its bytes (ion.HashBinaryStruct) and
+// its value is parsed only if something reads it (an index, a read in the
+// same transaction): an insert into a table without indexes never builds it.
 type document struct {
-	value ion.Value
-	bin   []byte
-	hash  merkle.Hash
+	value  ion.Value
+	parsed bool // value is set
+	bin    []byte
+	hash   merkle.Hash
+}
+
+// val returns the document's value, parsing its Ion binary the first time.
+func (d *document) val() (ion.Value, error) {
+	if !d.parsed {
+		v, err := ion.Parse(d.bin)
+		if err != nil {
+			return ion.Value{}, fmt.Errorf("quill: a document accepted as Ion binary does not parse: %w", err)
+		}
+		d.value, d.parsed = v, true
+	}
+	return d.value, nil
 }
 
 func newTx(ctx context.Context, l *Ledger) *Tx {
@@ -561,7 +577,11 @@ func (tx *Tx) readDoc(t *tableRecord, id string) (*Document, error) {
 		if p.deleted || p.table.ID != t.ID {
 			return nil, nil
 		}
-		d := Document{ID: id, TxID: tx.id, TxTime: tx.start, Data: p.data.value}
+		data, err := p.data.val()
+		if err != nil {
+			return nil, err
+		}
+		d := Document{ID: id, TxID: tx.id, TxTime: tx.start, Data: data}
 		if p.base != nil {
 			d.Version = p.base.Version + 1
 		}
@@ -665,6 +685,15 @@ func (tx *Tx) changeDoc(t *tableRecord, id string, data document, deleted bool) 
 // document converts, size-checks and hashes a document. Its size is that
 // of the Ion binary the caller gave, or of Quill's encoding of it.
 func (tx *Tx) document(doc any) (document, error) {
+	if b, ok := doc.([]byte); ok {
+		if sum, ok := ion.HashBinaryStruct(b); ok {
+			if len(b) > tx.l.db.opts.MaxDocumentSize {
+				return document{}, invalidParam("Document", "is %d bytes of Ion binary, the limit is %d", len(b), tx.l.db.opts.MaxDocumentSize)
+			}
+			// A copy: the caller may reuse b once Insert returns.
+			return document{bin: slices.Clone(b), hash: merkle.Hash(sum)}, nil
+		}
+	}
 	v, bin, err := toDocument("Document", doc)
 	if err != nil {
 		return document{}, err
@@ -675,7 +704,7 @@ func (tx *Tx) document(doc any) (document, error) {
 	if len(bin) > tx.l.db.opts.MaxDocumentSize {
 		return document{}, invalidParam("Document", "is %d bytes of Ion binary, the limit is %d", len(bin), tx.l.db.opts.MaxDocumentSize)
 	}
-	return document{value: v, bin: bin, hash: merkle.Hash(ion.Hash(v))}, nil
+	return document{value: v, parsed: true, bin: bin, hash: merkle.Hash(ion.Hash(v))}, nil
 }
 
 // write records a document's new state and its index changes.
@@ -686,15 +715,25 @@ func (tx *Tx) write(t *tableRecord, id string, base *Document, data document, de
 			Message: fmt.Sprintf("at most %d documents per transaction", tx.l.db.opts.MaxDocumentsPerTransaction)}
 	}
 	// Index entries: remove those of the state being replaced, add the new.
-	old := ion.Value{}
-	if existed && !prev.deleted {
-		old = prev.data.value
-	} else if !existed && base != nil {
-		old = base.Data
+	old, now := ion.Value{}, ion.Value{}
+	if len(t.Indexes) > 0 {
+		var err error
+		if existed && !prev.deleted {
+			if old, err = prev.data.val(); err != nil {
+				return err
+			}
+		} else if !existed && base != nil {
+			old = base.Data
+		}
+		if !deleted {
+			if now, err = data.val(); err != nil {
+				return err
+			}
+		}
 	}
 	for _, field := range t.Indexes {
 		before, had := old.Get(field)
-		after, has := data.value.Get(field)
+		after, has := now.Get(field)
 		has = has && !deleted
 		if had {
 			tx.del(indexEntryKey(tx.strand, t, field, before, id))
@@ -904,6 +943,8 @@ func (tx *Tx) commit() (Receipt, error) {
 		}
 		r := journal.RevisionInput{DocumentID: id, Version: version, Deleted: p.deleted}
 		if !p.deleted {
+			// The journal needs the value only without the binary and
+			// the hash, which a transaction always has.
 			r.Data, r.DataHash, r.DataBinary = p.data.value, &p.data.hash, p.data.bin
 		}
 		jtx.Revisions = append(jtx.Revisions, r)

@@ -168,12 +168,28 @@ func (h *hasher) structValue(v *Value) {
 		mark := len(h.buf)
 		h.symbol(f.Name)
 		h.value(&f.Value)
-		off := len(h.digests)
-		h.digests = h.digest(h.digests, h.buf[mark:])
-		h.spans = append(h.spans, span{off: off, n: len(h.digests) - off})
+		h.addFieldDigest(mark)
 		h.buf = h.buf[:mark]
 	}
+	h.finishStruct(base)
+}
+
+// addFieldDigest records the digest of the field serialised in h.buf[mark:].
+func (h *hasher) addFieldDigest(mark int) {
+	off := len(h.digests)
+	h.digests = h.digest(h.digests, h.buf[mark:])
+	h.spans = append(h.spans, span{off: off, n: len(h.digests) - off})
+}
+
+// finishStruct serialises the struct whose field digests were recorded
+// from span base on: the digests sorted, escaped, between markers.
+func (h *hasher) finishStruct(base int) {
 	fields := h.spans[base:]
+	if len(fields) == 0 {
+		h.buf = append(h.buf, markBegin, 0xD0, markEnd)
+		return
+	}
+	start := fields[0].off // the struct's digests start here, before sorting
 	d := h.digests
 	slices.SortFunc(fields, func(a, b span) int {
 		return bytes.Compare(d[a.off:a.off+a.n], d[b.off:b.off+b.n])
@@ -185,9 +201,7 @@ func (h *hasher) structValue(v *Value) {
 	}
 	h.escapeFrom(mark)
 	h.buf = append(h.buf, markEnd)
-	if len(fields) > 0 {
-		h.digests = h.digests[:fields[0].off]
-	}
+	h.digests = h.digests[:start]
 	h.spans = h.spans[:base]
 }
 

@@ -53,7 +53,7 @@ type Transaction struct {
 type RevisionInput struct {
 	DocumentID string    // 22-character id
 	Version    int64     // 0 for an insert, then +1 per committed change
-	Data       ion.Value // the document; ignored when Deleted
+	Data       ion.Value // the document; ignored when Deleted, and may be left zero when DataHash and DataBinary are set
 	Deleted    bool      // a delete: the revision has metadata only
 	// DataHash, if set, is ion.Hash(Data), which the caller has already
 	// computed after validating Data (ion.Value.Validate): the journal then

@@ -292,11 +292,11 @@ const (
 	flagSplitData = 2
 )
 
-// splitBodySize bounds the size of a split body.
+// splitBodySize is the size of a split body (appendSplitBody).
 func splitBodySize(skeleton []byte, parts [][]byte) int {
-	n := binary.MaxVarintLen64 + len(skeleton)
-	for _, part := range parts {
-		n += binary.MaxVarintLen64 + len(part)
+	n := uvarintLen(uint64(len(skeleton))) + len(skeleton)
+	for i := 0; i < len(parts); i += 2 {
+		n += len(parts[i]) + uvarintLen(uint64(len(parts[i+1]))) + len(parts[i+1])
 	}
 	return n
 }
@@ -382,12 +382,19 @@ type record struct {
 // millis, transaction id, block hash, entries hash, previous block hash.
 const recordHeaderSize = 2 + 8 + ion.IDLength + 3*merkle.Size
 
-func (r *record) encode() []byte {
+func (r *record) encode() []byte { return r.appendTo(make([]byte, 0, r.size())) }
+
+// size is the length of the encoded record.
+func (r *record) size() int {
 	bodySize := len(r.body)
 	if r.skeleton != nil {
 		bodySize = splitBodySize(r.skeleton, r.parts)
 	}
-	b := make([]byte, 0, recordHeaderSize+binary.MaxVarintLen64+len(r.entries)*merkle.Size+bodySize)
+	return recordHeaderSize + uvarintLen(uint64(len(r.entries))) + len(r.entries)*merkle.Size + bodySize
+}
+
+// appendTo appends the encoded record to b.
+func (r *record) appendTo(b []byte) []byte {
 	var flags byte
 	if r.compressed {
 		flags |= flagCompressed

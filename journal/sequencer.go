@@ -315,7 +315,15 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 		skeleton: p.skeleton, parts: p.parts,
 		blockHash: merkle.Dot(entriesHash, st.last),
 	}
-	_ = b.Set(blockKey(s.id, seq), rec.encode(), nil)
+	// The record is laid out in the batch itself: the document is copied
+	// from the caller's bytes once.
+	key := blockKey(s.id, seq)
+	op := b.SetDeferred(len(key), rec.size())
+	copy(op.Key, key)
+	if out := rec.appendTo(op.Value[:0]); len(out) != len(op.Value) {
+		panic(fmt.Sprintf("journal: record of %d bytes, sized %d", len(out), len(op.Value)))
+	}
+	_ = op.Finish()
 	acc.Append(rec.blockHash, func(id merkle.NodeID, h merkle.Hash) {
 		_ = b.Set(nodeKey(s.id, id), h[:], nil)
 		if id.Level >= cacheFrom {

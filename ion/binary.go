@@ -44,6 +44,8 @@ type binaryEncoder struct {
 	// hint is the size of the last stream encoded: a new stream starts
 	// with that much room, not with a run of reallocations.
 	hint int
+	// shared is the shared symbol table the stream imports, or nil.
+	shared *SharedSymbolTable
 }
 
 // encoders are reused: an encoder's symbol map and SID list are sized for
@@ -78,18 +80,23 @@ func (e *binaryEncoder) encode(dst []byte, v Value) []byte {
 		dst = make([]byte, 0, min(e.hint+e.hint/4, 16<<10))
 	}
 	e.buf = append(dst, ivm...) //nolint:gocritic // the stream is appended to the caller's dst
-	if len(e.local) > 0 {
-		// $ion_symbol_table::{symbols:["...", ...]}
+	if len(e.local) > 0 || e.shared != nil {
+		// $ion_symbol_table::{imports:[...], symbols:["...", ...]}
 		start := len(e.buf)
 		e.buf = append(e.buf, 0x81, 0x80|sidSymbolTable) // annot_length 1, the annotation
 		structStart := len(e.buf)
-		e.buf = append(e.buf, 0x80|sidSymbols) // field name
-		listStart := len(e.buf)
-		for _, s := range e.local {
-			e.scalarHeader(0x80, len(s))
-			e.buf = append(e.buf, s...)
+		if e.shared != nil {
+			e.appendImport()
 		}
-		e.wrap(listStart, 0xB0)
+		if len(e.local) > 0 {
+			e.buf = append(e.buf, 0x80|sidSymbols) // field name
+			listStart := len(e.buf)
+			for _, s := range e.local {
+				e.scalarHeader(0x80, len(s))
+				e.buf = append(e.buf, s...)
+			}
+			e.wrap(listStart, 0xB0)
+		}
 		e.wrap(structStart, 0xD0)
 		e.wrap(start, 0xE0)
 	}
@@ -126,8 +133,14 @@ func (e *binaryEncoder) internSID(s Symbol) uint64 {
 		return sid
 	}
 	sid, ok := systemSID(s.text)
+	if !ok && e.shared != nil {
+		sid, ok = e.shared.sids[s.text]
+	}
 	if !ok {
 		sid = uint64(firstLocalSID + len(e.local))
+		if e.shared != nil {
+			sid += uint64(len(e.shared.symbols))
+		}
 		e.local = append(e.local, s.text)
 	}
 	e.symbols[s.text] = sid

@@ -99,18 +99,26 @@ func isSymbolTable(v Value) bool {
 }
 
 // loadSymbolTable applies a local symbol table: it appends to the current
-// table when it imports $ion_symbol_table, and replaces it otherwise.
+// table when it imports $ion_symbol_table, and otherwise replaces it with
+// the system table, the shared tables it imports (which must be registered:
+// RegisterSharedSymbolTable) and its own symbols.
 func (d *binaryDecoder) loadSymbolTable(v Value) error {
 	appendMode := false
-	var symbols []Symbol
+	var imported, symbols []Symbol
 	for _, f := range v.kids {
 		switch f.Name.text {
 		case "imports":
 			switch {
 			case f.Value.typ == SymbolType && f.Value.str == "$ion_symbol_table":
 				appendMode = true
-			case f.Value.typ == ListType && !f.Value.IsNull() && f.Value.Len() > 0:
-				return d.fail("shared symbol table imports are not supported")
+			case f.Value.typ == ListType && !f.Value.IsNull():
+				for _, imp := range f.Value.kids {
+					syms, err := d.sharedImport(imp.Value)
+					if err != nil {
+						return err
+					}
+					imported = append(imported, syms...)
+				}
 			}
 		case "symbols":
 			if f.Value.typ != ListType || f.Value.IsNull() {
@@ -129,9 +137,57 @@ func (d *binaryDecoder) loadSymbolTable(v Value) error {
 	}
 	if !appendMode {
 		d.resetSymbols()
+		d.symbols = append(d.symbols, imported...)
 	}
 	d.symbols = append(d.symbols, symbols...)
 	return nil
+}
+
+// sharedImport returns the symbols an import of a shared table brings:
+// its first max_id symbols (symbols past the table's end have unknown
+// text).
+func (d *binaryDecoder) sharedImport(imp Value) ([]Symbol, error) {
+	if imp.typ != StructType || imp.IsNull() {
+		return nil, d.fail("a symbol table import must be a struct")
+	}
+	name, version, maxID := "", int64(1), int64(-1)
+	for _, f := range imp.kids {
+		switch f.Name.text {
+		case "name":
+			if f.Value.typ == StringType {
+				name = f.Value.str
+			}
+		case "version":
+			if n, ok := f.Value.Int64(); ok && f.Value.typ == IntType && n >= 1 {
+				version = n
+			}
+		case "max_id":
+			if n, ok := f.Value.Int64(); ok && f.Value.typ == IntType && n >= 0 {
+				maxID = n
+			}
+		}
+	}
+	if name == "" || name == "$ion" {
+		return nil, nil // ignored, as the spec says
+	}
+	t, ok := lookupSharedTable(name, int(version))
+	if !ok {
+		return nil, d.fail("shared symbol table %q version %d is not known", name, version)
+	}
+	switch {
+	case maxID < 0:
+		return t.syms, nil
+	case maxID <= int64(len(t.syms)):
+		return t.syms[:maxID], nil
+	case maxID > 1<<20:
+		return nil, d.fail("max_id %d of an import is too large", maxID)
+	}
+	out := make([]Symbol, maxID)
+	copy(out, t.syms)
+	for i := len(t.syms); i < len(out); i++ {
+		out[i] = SymbolZero
+	}
+	return out, nil
 }
 
 func (d *binaryDecoder) symbol(sid uint64) (Symbol, error) {

@@ -225,7 +225,7 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	if revs != nil {
 		bodyFields = append(bodyFields, ion.F("revisions", ion.List(revs...)))
 	}
-	body := ion.AppendBinary(nil, ion.Struct(bodyFields...))
+	body := ion.AppendBinaryShared(nil, ion.Struct(bodyFields...), blockSymbols)
 	size := len(body)
 	if split {
 		// record.encode lays the parts out, copying them once, unless the
@@ -282,6 +282,16 @@ func isAbsent(v ion.Value) bool {
 }
 
 const recordVersion = 1
+
+// blockSymbols is the shared symbol table a stored block body imports
+// instead of listing QLDB's field names in every block (~145 bytes of each
+// one-document block). Bodies written before it have local symbol tables
+// and read as before. Never change this list: a new one is version 2, and
+// version 1 stays registered for the blocks written with it.
+var blockSymbols = ion.RegisterSharedSymbolTable("quill.journal.block", 1,
+	"transactionInfo", "statements", "statement", "startTime", "statementDigest", "documents",
+	"tableName", "tableId", "revisions", "hash", "data", "metadata", "id", "txTime", "txId",
+	"redactionInfo")
 
 // Record flags.
 const (

@@ -875,3 +875,38 @@ func TestDataRefsAreZeroForCompressedBlocks(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, b.Revisions, 1)
 }
+
+// TestBodiesImportTheBlockSymbolTable: a stored body imports the journal's
+// shared symbol table instead of listing QLDB's field names; a body stored
+// before that (its own local symbol table) reads as the same block and
+// passes Check.
+func TestBodiesImportTheBlockSymbolTable(t *testing.T) {
+	j, s := newTestStrand(t)
+	commitN(t, s, 2)
+	r, err := s.Commit(ctx, insertTx(5, ion.NewID()))
+	require.NoError(t, err)
+	want, err := s.Block(ctx, r.SequenceNo)
+	require.NoError(t, err)
+	raw, ok, err := j.Get(blockKey(s.ID(), r.SequenceNo))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotContains(t, string(raw), "statementDigest", "field names come from the shared table")
+	require.Contains(t, string(raw), "quill.journal.block")
+
+	// The same record with the body written as before: a local table.
+	rec, err := decodeRecord(raw)
+	require.NoError(t, err)
+	require.False(t, rec.compressed)
+	body, err := ion.Parse(rec.body)
+	require.NoError(t, err)
+	rec.body = ion.AppendBinary(nil, body)
+	old := rec.encode()
+	require.Contains(t, string(old), "statementDigest")
+	require.Greater(t, len(old), len(raw)+100, "the shared table saves the names")
+	rawSet(t, j, blockKey(s.ID(), r.SequenceNo), old)
+	got, err := s.Block(ctx, r.SequenceNo)
+	require.NoError(t, err)
+	require.True(t, ion.Equal(want.Ion(), got.Ion()))
+	_, err = s.Check(ctx)
+	require.NoError(t, err)
+}

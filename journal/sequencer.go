@@ -77,9 +77,9 @@ func (s *Strand) Commit(ctx context.Context, tx *Transaction) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("%w: %s was deleted", ErrStrandNotFound, s.id)
 	}
 	s.queue = append(s.queue, req)
-	if !s.leading {
+	lead := !s.leading
+	if lead {
 		s.leading = true
-		go s.lead()
 	} else {
 		select {
 		case s.wake <- struct{}{}:
@@ -87,6 +87,12 @@ func (s *Strand) Commit(ctx context.Context, tx *Transaction) (Receipt, error) {
 		}
 	}
 	s.qmu.Unlock()
+	if lead {
+		// The caller runs the sequencer until its own commit is done (a
+		// single writer never waits for another goroutine), then hands it
+		// to a goroutine if there is more work.
+		s.lead(nil, req)
+	}
 	<-req.done
 	return req.receipt, req.err
 }
@@ -108,10 +114,23 @@ func (s *Strand) stopCommits() {
 }
 
 // lead runs the sequencer until the queue is empty and no group is in
-// flight.
-func (s *Strand) lead() {
-	var pending []*request
+// flight, starting with the requests in pending. A caller that leads for
+// its own request (own) hands the sequencer to a new goroutine once that
+// request is done and work remains.
+func (s *Strand) lead(pending []*request, own *request) {
 	for {
+		if own != nil && isDone(own) {
+			s.qmu.Lock()
+			idle := len(pending) == 0 && len(s.inflight) == 0 && len(s.queue) == 0
+			if idle {
+				s.leading = false
+			}
+			s.qmu.Unlock()
+			if !idle {
+				go s.lead(pending, nil)
+			}
+			return
+		}
 		s.qmu.Lock()
 		if pending == nil {
 			pending = s.queue
@@ -140,6 +159,15 @@ func (s *Strand) lead() {
 			s.finishOldest()
 		case <-wake:
 		}
+	}
+}
+
+func isDone(r *request) bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -249,6 +277,16 @@ func (s *Strand) commitGroup(group []*request) {
 	f.state, f.acc = st, acc
 	s.inflight = append(s.inflight, f)
 	if !sync {
+		release()
+		close(f.synced)
+		return
+	}
+	s.qmu.Lock()
+	alone := len(s.inflight) == 1 && len(s.queue) == 0
+	s.qmu.Unlock()
+	if alone {
+		// Nothing else to do: wait here, without a goroutine to wake.
+		f.err = b.SyncWait()
 		release()
 		close(f.synced)
 		return

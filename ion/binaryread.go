@@ -73,6 +73,10 @@ func parseBinary(data []byte) ([]Value, error) {
 			d.resetSymbols()
 			continue
 		}
+		if d.cachedSymbolTable() {
+			continue
+		}
+		start := d.pos
 		v, skip, err := d.value(d.len())
 		if err != nil {
 			return nil, err
@@ -81,7 +85,7 @@ func parseBinary(data []byte) ([]Value, error) {
 			continue
 		}
 		if isSymbolTable(v) {
-			if err := d.loadSymbolTable(v); err != nil {
+			if err := d.loadSymbolTable(v, d.data[start:d.pos]); err != nil {
 				return nil, err
 			}
 			continue
@@ -98,24 +102,36 @@ func isSymbolTable(v Value) bool {
 		v.annots[0].text == "$ion_symbol_table"
 }
 
-// loadSymbolTable applies a local symbol table: it appends to the current
+// loadSymbolTable applies the local symbol table v, read from span (its
+// bytes, for the cache: symtabcache.go).
+func (d *binaryDecoder) loadSymbolTable(v Value, span []byte) error {
+	e, err := d.readSymbolTable(v)
+	if err != nil {
+		return err
+	}
+	d.applySymbolTable(e)
+	rememberSymbolTable(span, e)
+	return nil
+}
+
+// readSymbolTable reads a local symbol table: it appends to the current
 // table when it imports $ion_symbol_table, and otherwise replaces it with
 // the system table, the shared tables it imports (which must be registered:
 // RegisterSharedSymbolTable) and its own symbols.
-func (d *binaryDecoder) loadSymbolTable(v Value) error {
-	appendMode := false
+func (d *binaryDecoder) readSymbolTable(v Value) (*symbolTable, error) {
+	e := &symbolTable{}
 	var imported, symbols []Symbol
 	for _, f := range v.kids {
 		switch f.Name.text {
 		case "imports":
 			switch {
 			case f.Value.typ == SymbolType && f.Value.str == "$ion_symbol_table":
-				appendMode = true
+				e.appendMode = true
 			case f.Value.typ == ListType && !f.Value.IsNull():
 				for _, imp := range f.Value.kids {
 					syms, err := d.sharedImport(imp.Value)
 					if err != nil {
-						return err
+						return nil, err
 					}
 					imported = append(imported, syms...)
 				}
@@ -135,12 +151,19 @@ func (d *binaryDecoder) loadSymbolTable(v Value) error {
 			}
 		}
 	}
-	if !appendMode {
-		d.resetSymbols()
-		d.symbols = append(d.symbols, imported...)
+	if !e.appendMode {
+		e.symbols = imported
 	}
-	d.symbols = append(d.symbols, symbols...)
-	return nil
+	e.symbols = append(e.symbols, symbols...)
+	return e, nil
+}
+
+// applySymbolTable makes e the current symbol table.
+func (d *binaryDecoder) applySymbolTable(e *symbolTable) {
+	if !e.appendMode {
+		d.resetSymbols()
+	}
+	d.symbols = append(d.symbols, e.symbols...)
 }
 
 // sharedImport returns the symbols an import of a shared table brings:

@@ -40,8 +40,12 @@ func HashBinaryStruct(data []byte) (sum [sha256.Size]byte, ok bool) {
 		case td>>4 == 0x0E:
 			// An annotated top-level value: a local symbol table to apply,
 			// or not a document.
+			if d.cachedSymbolTable() {
+				continue
+			}
+			start := d.pos
 			v, _, err := d.value(len(d.data))
-			if err != nil || !isSymbolTable(v) || d.loadSymbolTable(v) != nil {
+			if err != nil || !isSymbolTable(v) || d.loadSymbolTable(v, d.data[start:d.pos]) != nil {
 				return sum, false
 			}
 		case td>>4 == 0 && td&0x0F != 0x0F: // a NOP pad

@@ -2,6 +2,7 @@ package ion
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 
 	amzion "github.com/amazon-ion/ion-go/ion"
@@ -75,4 +76,36 @@ func TestSharedSymbolTableImportRules(t *testing.T) {
 
 	require.Panics(t, func() { RegisterSharedSymbolTable("quill.test", 1, "other") })
 	require.Same(t, testShared, RegisterSharedSymbolTable("quill.test", 1, "transactionInfo", "statements", "colour"))
+}
+
+// TestSymbolTableCache: a local symbol table read once is applied from the
+// cache the next time its bytes come (the value reads the same), and the
+// cache stays bounded.
+func TestSymbolTableCache(t *testing.T) {
+	doc := Struct(F("cacheTestFieldA", Int(1)), F("cacheTestFieldB", SymbolValue(Sym("cacheTestSymbol"))))
+	bin := AppendBinary(nil, doc)
+	first, err := Parse(bin)
+	require.NoError(t, err)
+	require.Equal(t, byte(0xEE), bin[4], "a wrapper with a VarUInt length")
+	end := 6 + int(bin[5]&0x7F) // IVM, type descriptor, a one-byte length
+	symbolTableCache.mu.RLock()
+	_, cached := symbolTableCache.m[string(bin[4:end])]
+	symbolTableCache.mu.RUnlock()
+	require.True(t, cached, "the table %x was remembered", bin[4:end])
+	again, err := Parse(bin)
+	require.NoError(t, err)
+	require.True(t, Equal(first, again))
+	require.True(t, Equal(doc, again))
+	sum, ok := HashBinaryStruct(bin)
+	require.True(t, ok)
+	require.Equal(t, Hash(doc), sum)
+
+	for i := range 2 * symbolTableCacheSize {
+		_, err := Parse(AppendBinary(nil, Struct(F("f"+strconv.Itoa(i), Int(1)))))
+		require.NoError(t, err)
+	}
+	symbolTableCache.mu.RLock()
+	n := len(symbolTableCache.m)
+	symbolTableCache.mu.RUnlock()
+	require.LessOrEqual(t, n, symbolTableCacheSize)
 }

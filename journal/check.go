@@ -114,10 +114,12 @@ func (s *Strand) check(ctx context.Context, snap *pebble.Snapshot) (CheckReport,
 			if nodeErr != nil {
 				return
 			}
-			stored, err := levels.next(id)
+			stored, present, err := levels.next(id)
 			switch {
 			case err != nil:
 				nodeErr = err
+			case !present: // a leaf: the block's hash, not stored as a node
+				return
 			case len(stored) != merkle.Size || merkle.Hash(stored) != h:
 				nodeErr = corrupt(int64(seq), "Merkle node %s differs from its recomputation", id)
 			}
@@ -263,7 +265,9 @@ type levelIters struct {
 }
 
 // next returns the stored node id, which must be the next one of its level.
-func (l *levelIters) next(id merkle.NodeID) ([]byte, error) {
+// Leaves (level 0) are stored only by stores written before 2026-12, which
+// kept them as nodes: one that is not there is not missing (present false).
+func (l *levelIters) next(id merkle.NodeID) (node []byte, present bool, err error) {
 	if l.its == nil {
 		l.its = map[uint8]*pebble.Iterator{}
 	}
@@ -271,26 +275,28 @@ func (l *levelIters) next(id merkle.NodeID) ([]byte, error) {
 	if !ok {
 		lo := nodeKey(l.strand, merkle.NodeID{Level: id.Level})
 		hi := nodeKey(l.strand, merkle.NodeID{Level: id.Level + 1})
-		var err error
 		if it, err = l.snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		it.First()
 		l.its[id.Level] = it
 	}
 	if !it.Valid() || !bytes.Equal(it.Key(), nodeKey(l.strand, id)) {
 		if err := it.Error(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return nil, &CorruptionError{Strand: l.strand, SequenceNo: -1, Problem: fmt.Sprintf("Merkle node %s is missing", id)}
+		if id.Level == 0 {
+			return nil, false, nil
+		}
+		return nil, false, &CorruptionError{Strand: l.strand, SequenceNo: -1, Problem: fmt.Sprintf("Merkle node %s is missing", id)}
 	}
 	v, err := it.ValueAndErr()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := append([]byte(nil), v...)
 	it.Next()
-	return out, nil
+	return out, true, nil
 }
 
 func (l *levelIters) close() {

@@ -240,11 +240,11 @@ func TestWALFaultsWithGroupsInFlight(t *testing.T) {
 func TestCheckReportsTheEarliestCorruption(t *testing.T) {
 	for _, c := range []struct {
 		name           string
-		bodyAt, leafAt uint64
+		bodyAt, nodeAt uint64
 		want           int64
 	}{
-		{"body first", 40, 300, 40},
-		{"tree first", 300, 40, 40},
+		{"body first", 40, 150, 40},
+		{"tree first", 300, 20, 41}, // node (1, 20) is made by block 41
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			j, s := newTestStrand(t)
@@ -254,7 +254,7 @@ func TestCheckReportsTheEarliestCorruption(t *testing.T) {
 			require.True(t, ok)
 			raw[len(raw)-3] ^= 0x01 // inside the document data
 			rawSet(t, j, blockKey(s.ID(), c.bodyAt), raw)
-			rawDelete(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 0, Index: c.leafAt}))
+			rawDelete(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 1, Index: c.nodeAt}))
 			_, err = s.Check(ctx)
 			var cerr *CorruptionError
 			require.ErrorAs(t, err, &cerr)
@@ -285,4 +285,47 @@ func TestEarliestPrefersTheLowerAddressAndNonCorruptionErrors(t *testing.T) {
 		}
 		require.Equal(t, c.want.Error(), got.Error())
 	}
+}
+
+// TestLeavesAreReadFromTheBlocks: Merkle leaves are not stored as nodes;
+// proofs read them from the blocks. Stores written before kept them as
+// nodes: Check verifies those it finds, and a wrong or extra one is
+// corruption.
+func TestLeavesAreReadFromTheBlocks(t *testing.T) {
+	j, s := newTestStrand(t)
+	receipts := commitN(t, s, 20)
+	n := 0
+	require.NoError(t, j.Scan(ctx, nodeKey(s.ID(), merkle.NodeID{Level: 0}), nodeKey(s.ID(), merkle.NodeID{Level: 1}),
+		func(_, _ []byte) error { n++; return nil }))
+	require.Zero(t, n, "no leaf is stored as a node")
+	proveAll := func() {
+		d, err := s.Digest(ctx)
+		require.NoError(t, err)
+		for _, r := range receipts {
+			proof, err := s.BlockProof(ctx, r.SequenceNo, d.SequenceNo)
+			require.NoError(t, err)
+			require.NoError(t, merkle.VerifyInclusion(r.SequenceNo, d.SequenceNo+1, r.BlockHash, proof, d.Hash))
+		}
+	}
+	proveAll()
+
+	// A store from before: leaves 0..9 stored as nodes.
+	for _, r := range receipts[:10] {
+		rawSet(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 0, Index: r.SequenceNo}), r.BlockHash[:])
+	}
+	rep, err := s.Check(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(10+10+5+2+1), rep.Nodes, "the stored leaves are checked too")
+	proveAll()
+
+	wrong := receipts[3].BlockHash
+	wrong[0] ^= 1
+	rawSet(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 0, Index: 3}), wrong[:])
+	_, err = s.Check(ctx)
+	require.ErrorIs(t, err, ErrCorrupt, "a wrong stored leaf")
+	rawSet(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 0, Index: 3}), receipts[3].BlockHash[:])
+
+	rawSet(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 0, Index: 25}), receipts[3].BlockHash[:])
+	_, err = s.Check(ctx)
+	require.ErrorIs(t, err, ErrCorrupt, "a leaf past the tip")
 }

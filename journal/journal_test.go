@@ -603,7 +603,7 @@ func TestNodeCacheServesProofsAndSurvivesReopen(t *testing.T) {
 	s.cache.mu.RLock()
 	cached := s.cache.count
 	s.cache.mu.RUnlock()
-	require.Equal(t, 40+20+10+5+2+1, cached, "every perfect node of a 40-leaf tree")
+	require.Equal(t, 20+10+5+2+1, cached, "every perfect node of a 40-leaf tree above the leaves")
 	proof, err := s.BlockProof(ctx, 17, 39)
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
@@ -619,7 +619,7 @@ func TestNodeCacheServesProofsAndSurvivesReopen(t *testing.T) {
 	require.Equal(t, proof, again)
 
 	budget := (32 << 20) / merkle.Size
-	require.Equal(t, uint8(0), cacheLevelFor(1000, budget))
+	require.Equal(t, uint8(1), cacheLevelFor(1000, budget), "never the leaves: they are read from the blocks")
 	require.Equal(t, uint8(1), cacheLevelFor(1_000_000, budget), "a million blocks: all but the leaves")
 	require.Equal(t, uint8(5), cacheLevelFor(10_000_000, budget), "ten million: 625,000 nodes")
 }

@@ -24,9 +24,10 @@ type nodeCache struct {
 
 // cacheLevelFor returns the lowest level from which all the perfect nodes
 // of a tree of size leaves fit in budget nodes (a tree has fewer than
-// 2*size/2^level nodes from level up).
+// 2*size/2^level nodes from level up). It is 1 at least: the leaves are the
+// blocks' hashes, which are not stored as nodes but read from the blocks.
 func cacheLevelFor(size uint64, budget int) uint8 {
-	level := uint8(0)
+	level := uint8(1)
 	for level < 63 && 2*(size>>level) > uint64(budget) {
 		level++
 	}

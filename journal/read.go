@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/merkle"
 )
 
@@ -231,6 +232,25 @@ func (s *Strand) firstAtOrAfter(ctx context.Context, r getter, size uint64, mill
 	return lo, searchErr
 }
 
+// leaf returns the Merkle leaf of the block at seq: its block hash, from
+// its record's header. Leaves are not stored as nodes (stores written
+// before 2026-12 have them too; Check verifies those).
+func (s *Strand) leaf(r getter, seq uint64) (merkle.Hash, error) {
+	v, closer, err := r.Get(blockKey(s.id, seq))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return merkle.Hash{}, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
+	}
+	if err != nil {
+		return merkle.Hash{}, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
+	}
+	defer func() { _ = closer.Close() }()
+	if len(v) < recordHeaderSize {
+		return merkle.Hash{}, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: errShortRecord}
+	}
+	const at = 2 + 8 + ion.IDLength // version, flags, millis, transaction id
+	return merkle.Hash(v[at : at+merkle.Size]), nil
+}
+
 // blockMillis reads the blockTimestamp of the block at seq from its
 // record's header.
 func (s *Strand) blockMillis(r getter, seq uint64) (int64, error) {
@@ -374,6 +394,9 @@ func (s *Strand) withNodes(ctx context.Context, fn func(merkle.NodeGetter) error
 		if h, ok := s.cache.get(id); ok {
 			return h, nil
 		}
+		if id.Level == 0 {
+			return s.leaf(db, id.Index)
+		}
 		v, closer, err := db.Get(nodeKey(s.id, id))
 		if errors.Is(err, pebble.ErrNotFound) {
 			return merkle.Hash{}, s.badNode(id)
@@ -396,6 +419,9 @@ func (s *Strand) badNode(id merkle.NodeID) error {
 
 func (s *Strand) nodeGetter(r getter) merkle.NodeGetter {
 	return func(id merkle.NodeID) (merkle.Hash, error) {
+		if id.Level == 0 {
+			return s.leaf(r, id.Index)
+		}
 		raw, ok, err := getCopy(r, nodeKey(s.id, id))
 		if err != nil {
 			return merkle.Hash{}, err

@@ -363,6 +363,9 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	}
 	_ = op.Finish()
 	acc.Append(rec.blockHash, func(id merkle.NodeID, h merkle.Hash) {
+		if id.Level == 0 {
+			return // a leaf is the block's hash: the block record has it
+		}
 		_ = b.Set(nodeKey(s.id, id), h[:], nil)
 		if id.Level >= cacheFrom {
 			*nodes = append(*nodes, cachedNode{id, h})

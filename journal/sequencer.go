@@ -11,9 +11,11 @@ import (
 	"github.com/quilldb/quill/merkle"
 )
 
-// The sequencer of a strand turns queued transactions into blocks. It is a
-// goroutine that runs while there is work (Strand.leading) and owns the
-// sequencer state (the next sequence number, the chain, the accumulator).
+// The sequencer of a strand turns queued transactions into blocks and owns
+// the sequencer state (the next sequence number, the chain, the
+// accumulator). It runs while there is work (Strand.leading): in the
+// goroutine of the committer that found it idle, until that committer's
+// own commit is done, then in a goroutine of its own.
 // It is pipelined: a group of transactions is validated, sequenced and
 // applied to Pebble (write-ahead log and memtable) while the groups before
 // it are still waiting for their log sync, so that the sync of one group

@@ -14,10 +14,10 @@ const (
 	kindMeta  = 'm'
 	kindBlock = 'b'
 	kindNode  = 'n'
-	// kindTime keys (millis, seq) were a time index written by versions
-	// before 2026-12: blocks' timestamps never decrease, so a binary search
-	// over the blocks finds a time. Old stores keep them, unread.
-	kindTime = 't'
+	// 't' keys (millis, seq) were a time index, written by versions before
+	// 2026-12 and no longer read: blocks' timestamps never decrease, so a
+	// binary search over the blocks finds a time. Old stores keep them
+	// until their strand is deleted.
 )
 
 func strandKey(strand string, kind byte, extra int) []byte {

@@ -72,7 +72,7 @@ type Config struct {
 	// (the server package's handler; bench may not import it).
 	SessionHandler func(db *quill.DB) http.Handler
 	// CacheSize is the Pebble block cache of the session workload's store,
-	// in bytes. Default: the journal's default (64 MiB).
+	// in bytes. Default: the journal's default (256 MiB).
 	CacheSize int64
 }
 

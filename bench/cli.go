@@ -42,7 +42,7 @@ func Main(args []string, stdout, stderr io.Writer, configure ...func(*Config)) e
 	fs.BoolVar(&cfg.Smoke, "smoke", false, "tiny sizes and durations, for CI")
 	fs.StringVar(&cfg.KinesisStream, "kinesis-stream", "", "stream: also deliver to this Kinesis stream (AWS SDK configuration: AWS_ENDPOINT_URL_KINESIS, ...)")
 	fs.StringVar(&cfg.ExportBucket, "bucket", "", "export: also export to this S3 bucket (AWS SDK configuration: AWS_ENDPOINT_URL_S3, ...)")
-	fs.Int64Var(&cfg.CacheSize, "cache-size", 0, "session: Quill's block cache in bytes (default 64 MiB)")
+	fs.Int64Var(&cfg.CacheSize, "cache-size", 0, "session: Quill's block cache in bytes (default 256 MiB)")
 	jsonOut := fs.String("json", "", "also write every figure, with the machine, to this JSON file")
 	linesOut := fs.String("benchstat", "", "also write Go benchmark lines (for benchstat) to this file")
 	svgDir := fs.String("svg", "", "also draw SVG charts into this directory")

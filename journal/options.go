@@ -20,7 +20,10 @@ type Options struct {
 	// time.Now. Timestamps never go backwards within a strand whatever the
 	// clock does.
 	Clock func() time.Time
-	// CacheSize is Pebble's block cache in bytes. Default: 64 MiB.
+	// CacheSize is Pebble's block cache in bytes, allocated as blocks are
+	// read. Default: 256 MiB. A document read is two point reads (its
+	// committed view, then its block), so a ledger larger than the cache
+	// pays two misses per read.
 	CacheSize int64
 	// NodeCacheSize is the memory, in bytes, each strand may use to keep
 	// the upper levels of its Merkle tree for proofs (32 bytes a node).
@@ -70,7 +73,7 @@ func (o *Options) EnsureDefaults() *Options {
 		o.Clock = time.Now
 	}
 	if o.CacheSize == 0 {
-		o.CacheSize = 64 << 20
+		o.CacheSize = 256 << 20
 	}
 	if o.NodeCacheSize == 0 {
 		o.NodeCacheSize = 32 << 20

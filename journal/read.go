@@ -236,36 +236,33 @@ func (s *Strand) firstAtOrAfter(ctx context.Context, r getter, size uint64, mill
 // its record's header. Leaves are not stored as nodes (stores written
 // before 2026-12 have them too; Check verifies those).
 func (s *Strand) leaf(r getter, seq uint64) (merkle.Hash, error) {
-	v, closer, err := r.Get(blockKey(s.id, seq))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return merkle.Hash{}, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
-	}
-	if err != nil {
-		return merkle.Hash{}, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
-	}
-	defer func() { _ = closer.Close() }()
-	if len(v) < recordHeaderSize {
-		return merkle.Hash{}, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: errShortRecord}
-	}
+	h, err := s.recordHeader(r, seq)
 	const at = 2 + 8 + ion.IDLength // version, flags, millis, transaction id
-	return merkle.Hash(v[at : at+merkle.Size]), nil
+	return merkle.Hash(h[at : at+merkle.Size]), err
 }
 
 // blockMillis reads the blockTimestamp of the block at seq from its
 // record's header.
 func (s *Strand) blockMillis(r getter, seq uint64) (int64, error) {
+	h, err := s.recordHeader(r, seq)
+	return int64(binary.BigEndian.Uint64(h[2:10])), err
+}
+
+// recordHeader returns the fixed header of the block record at seq.
+func (s *Strand) recordHeader(r getter, seq uint64) (h [recordHeaderSize]byte, err error) {
 	v, closer, err := r.Get(blockKey(s.id, seq))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
+		return h, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
+		return h, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
 	}
 	defer func() { _ = closer.Close() }()
 	if len(v) < recordHeaderSize {
-		return 0, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: errShortRecord}
+		return h, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: errShortRecord}
 	}
-	return int64(binary.BigEndian.Uint64(v[2:10])), nil
+	copy(h[:], v)
+	return h, nil
 }
 
 // Follow calls fn with every block from sequence number from on, in order,

@@ -32,6 +32,9 @@
 // assigns sequence numbers, folds the hash chain, appends the Merkle leaves,
 // writes all blocks, nodes, index entries and the callers' writes in ONE
 // Pebble batch and syncs once. A conflict fails only its own transaction.
+// The sequencer is pipelined: it applies the next group while earlier
+// groups wait for their sync, and acknowledges groups in order once synced
+// (sequencer.go).
 //
 // # Storage
 //
@@ -40,7 +43,7 @@
 //
 //	0x01 strand 'm'                       strand state: size, last block hash, last timestamp
 //	0x01 strand 'b' seq(8)                a block (see below)
-//	0x01 strand 'n' level(1) index(8)     a perfect Merkle node (level 0: the block hash)
+//	0x01 strand 'n' level(1) index(8)     a perfect Merkle node above the leaves (older versions stored leaves too)
 //	0x01 strand 't' millis(8) seq(8)      time index of older versions, no longer written or read
 //
 // Everything but the blocks can be derived from them; the Merkle nodes are
@@ -50,8 +53,11 @@
 // A block is stored as a fixed header (timestamp, transaction id, blockHash,
 // entriesHash, previousBlockHash, entriesHashList) followed by the Ion
 // binary of transactionInfo, redactionInfo and the revisions without their
-// blockAddress, zstd-compressed when that saves at least a tenth. Reads
-// rebuild the exact QLDB block.
+// blockAddress (importing the shared symbol table quill.journal.block), the
+// revisions' documents after it as the callers gave them (split data: the
+// layers above may refer to them, DataRef), the whole zstd-compressed when
+// that saves at least a tenth. Reads rebuild the exact QLDB block; a
+// Merkle leaf is the blockHash of the record's header.
 //
 // # Reads, proofs and corruption
 //
@@ -65,9 +71,10 @@
 //
 // # Failures
 //
-// Pebble treats a failed WAL write or sync as fatal. The journal catches it,
+// Pebble treats a failed WAL write or sync as fatal. The journal catches it
+// (and stops writing the moment a log operation fails: walwatch.go),
 // closes and reopens the store, and then looks up each transaction of the
-// failed group: one whose block is in the reopened store is acknowledged, the
+// groups not yet acknowledged: one whose block is in the reopened store is acknowledged, the
 // others fail with [ErrCommitFailed] and wrote nothing. A crash at any point
 // leaves every acknowledged commit in the journal and nothing half-written.
 package journal

@@ -58,26 +58,22 @@ func (s *Strand) readBlock(r getter, seq uint64) (*Block, error) {
 // Transaction.Complete) locates in the stored block at seq. The block may
 // be past the published size: the layers above can see a group's writes
 // before its sync ends (sequencer.go).
-func (s *Strand) ReadData(seq uint64, ref DataRef) ([]byte, error) {
+func (s *Strand) ReadData(seq uint64, ref DataRef) (data []byte, err error) {
 	db, _, release, err := s.j.store()
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	v, closer, err := db.Get(blockKey(s.id, seq))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "the block a document refers to is missing"}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
-	}
-	defer func() { _ = closer.Close() }()
-	end := uint64(ref.Offset) + uint64(ref.Length)
-	if ref.IsZero() || len(v) < recordHeaderSize || v[1]&flagSplitData == 0 || v[1]&flagCompressed != 0 || end > uint64(len(v)) {
-		return nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq),
-			Problem: fmt.Sprintf("no document at %d+%d of the stored block", ref.Offset, ref.Length)}
-	}
-	return bytes.Clone(v[ref.Offset:end]), nil
+	err = s.withRecord(db, seq, "the block a document refers to is missing", func(v []byte) error {
+		end := uint64(ref.Offset) + uint64(ref.Length)
+		if ref.IsZero() || len(v) < recordHeaderSize || v[1]&flagSplitData == 0 || v[1]&flagCompressed != 0 || end > uint64(len(v)) {
+			return &CorruptionError{Strand: s.id, SequenceNo: int64(seq),
+				Problem: fmt.Sprintf("no document at %d+%d of the stored block", ref.Offset, ref.Length)}
+		}
+		data = bytes.Clone(v[ref.Offset:end])
+		return nil
+	})
+	return data, err
 }
 
 // Revision reads the revision of a document in the block at seq.
@@ -250,19 +246,29 @@ func (s *Strand) blockMillis(r getter, seq uint64) (int64, error) {
 
 // recordHeader returns the fixed header of the block record at seq.
 func (s *Strand) recordHeader(r getter, seq uint64) (h [recordHeaderSize]byte, err error) {
+	err = s.withRecord(r, seq, "block below the tip is missing", func(v []byte) error {
+		if len(v) < recordHeaderSize {
+			return &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: errShortRecord}
+		}
+		copy(h[:], v)
+		return nil
+	})
+	return h, err
+}
+
+// withRecord calls fn with the stored record of the block at seq, valid
+// only while fn runs; a record that is not there is corruption (missing
+// says which).
+func (s *Strand) withRecord(r getter, seq uint64, missing string, fn func(v []byte) error) error {
 	v, closer, err := r.Get(blockKey(s.id, seq))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return h, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
+		return &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: missing}
 	}
 	if err != nil {
-		return h, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
+		return fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
 	}
 	defer func() { _ = closer.Close() }()
-	if len(v) < recordHeaderSize {
-		return h, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "undecodable record", Err: errShortRecord}
-	}
-	copy(h[:], v)
-	return h, nil
+	return fn(v)
 }
 
 // Follow calls fn with every block from sequence number from on, in order,

@@ -68,31 +68,37 @@ func parseBinary(data []byte) ([]Value, error) {
 	d.resetSymbols()
 	var out []Value
 	for d.pos < len(d.data) {
-		if len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == string(ivm) {
-			d.pos += 4
-			d.resetSymbols()
-			continue
-		}
-		if d.cachedSymbolTable() {
-			continue
-		}
-		start := d.pos
-		v, skip, err := d.value(d.len())
+		v, skip, err := d.topLevel()
 		if err != nil {
 			return nil, err
 		}
-		if skip {
-			continue
+		if !skip {
+			out = append(out, v)
 		}
-		if isSymbolTable(v) {
-			if err := d.loadSymbolTable(v, d.data[start:d.pos]); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		out = append(out, v)
 	}
 	return out, nil
+}
+
+// topLevel reads the top-level value at d.pos. A version marker or a local
+// symbol table is applied, and it and a NOP pad are skipped (skip true);
+// any other value is returned.
+func (d *binaryDecoder) topLevel() (v Value, skip bool, err error) {
+	if len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == string(ivm) {
+		d.pos += 4
+		d.resetSymbols()
+		return Value{}, true, nil
+	}
+	if d.cachedSymbolTable() {
+		return Value{}, true, nil
+	}
+	start := d.pos
+	if v, skip, err = d.value(d.len()); err != nil || skip {
+		return v, skip, err
+	}
+	if isSymbolTable(v) {
+		return Value{}, true, d.loadSymbolTable(v, d.data[start:d.pos])
+	}
+	return v, false, nil
 }
 
 func (d *binaryDecoder) len() int { return len(d.data) }

@@ -31,34 +31,20 @@ func HashBinaryStruct(data []byte) (sum [sha256.Size]byte, ok bool) {
 	d.resetSymbols()
 	found := false
 	for d.pos < len(d.data) {
-		if len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == string(ivm) {
-			d.pos += 4
-			d.resetSymbols()
-			continue
-		}
-		switch td := d.data[d.pos]; {
-		case td>>4 == 0x0E:
-			// An annotated top-level value: a local symbol table to apply,
-			// or not a document.
-			if d.cachedSymbolTable() {
-				continue
-			}
-			start := d.pos
-			v, _, err := d.value(len(d.data))
-			if err != nil || !isSymbolTable(v) || d.loadSymbolTable(v, d.data[start:d.pos]) != nil {
+		if td := d.data[d.pos]; td>>4 == 0x0D && td&0x0F != 0x0F { // a struct, not null
+			if found { // a second value
 				return sum, false
 			}
-		case td>>4 == 0 && td&0x0F != 0x0F: // a NOP pad
-			if _, _, err := d.value(len(d.data)); err != nil {
-				return sum, false
-			}
-		case found || td>>4 != 0x0D || td&0x0F == 0x0F: // a second value, or not a struct
-			return sum, false
-		default:
 			found = true
 			if skip, err := d.hashValue(h, len(d.data)); err != nil || skip {
 				return sum, false
 			}
+			continue
+		}
+		// Version markers, NOP pads and local symbol tables are applied;
+		// any other value means the stream is not a document.
+		if _, skip, err := d.topLevel(); err != nil || !skip {
+			return sum, false
 		}
 	}
 	if !found {

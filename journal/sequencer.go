@@ -283,23 +283,21 @@ func (s *Strand) commitGroup(group []*request) {
 		close(f.synced)
 		return
 	}
+	// The sync holds the store shared, so that Close and recoveries wait
+	// for it.
+	await := func() {
+		f.err = b.SyncWait()
+		release()
+		close(f.synced)
+	}
 	s.qmu.Lock()
 	alone := len(s.inflight) == 1 && len(s.queue) == 0
 	s.qmu.Unlock()
 	if alone {
-		// Nothing else to do: wait here, without a goroutine to wake.
-		f.err = b.SyncWait()
-		release()
-		close(f.synced)
+		await() // nothing else to do: wait here, without a goroutine to wake
 		return
 	}
-	// The sync runs without the sequencer, holding the store shared so
-	// that Close and recoveries wait for it.
-	go func() {
-		f.err = b.SyncWait()
-		release()
-		close(f.synced)
-	}()
+	go await() // the sequencer goes on with the next group
 }
 
 // finishOldest acknowledges the oldest group in flight once its sync is

@@ -2,6 +2,7 @@ package ion
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -43,7 +44,7 @@ func RegisterSharedSymbolTable(name string, version int, symbols ...string) *Sha
 	}
 	if prev, loaded := sharedTables.LoadOrStore(sharedKey{name, version}, t); loaded {
 		p := prev.(*SharedSymbolTable)
-		if fmt.Sprint(p.symbols) != fmt.Sprint(symbols) {
+		if !slices.Equal(p.symbols, symbols) {
 			panic(fmt.Sprintf("ion: shared symbol table %s version %d registered twice with different symbols", name, version))
 		}
 		return p

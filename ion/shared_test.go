@@ -75,6 +75,8 @@ func TestSharedSymbolTableImportRules(t *testing.T) {
 	require.True(t, Equal(doc, back), "%s", back)
 
 	require.Panics(t, func() { RegisterSharedSymbolTable("quill.test", 1, "other") })
+	RegisterSharedSymbolTable("quill.test.spaces", 1, "a", "b")
+	require.Panics(t, func() { RegisterSharedSymbolTable("quill.test.spaces", 1, "a b") }, "one symbol with a space is not two")
 	require.Same(t, testShared, RegisterSharedSymbolTable("quill.test", 1, "transactionInfo", "statements", "colour"))
 }
 

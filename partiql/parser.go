@@ -642,34 +642,28 @@ func (p *parser) history() (*HistorySource, error) {
 func (p *parser) variables(item *FromItem) error {
 	for {
 		t := p.peek()
+		var slot *string
+		var what string
 		switch {
 		case t.keyword("AS"):
-			p.next()
-			name, err := p.name("an alias")
-			if err != nil {
-				return err
-			}
-			item.Alias = name
+			slot, what = &item.Alias, "an alias"
 		case t.keyword("AT"):
-			p.next()
-			name, err := p.name("a position variable")
-			if err != nil {
-				return err
-			}
-			item.At = name
+			slot, what = &item.At, "a position variable"
 		case t.keyword("BY"):
-			p.next()
-			name, err := p.name("a document id variable")
-			if err != nil {
-				return err
-			}
-			item.By = name
+			slot, what = &item.By, "a document id variable"
 		case t.kind == tokQuoted || t.kind == tokIdent && !reserved[strings.ToUpper(t.text)]:
 			p.next()
 			item.Alias = t.text
+			continue
 		default:
 			return nil
 		}
+		p.next()
+		name, err := p.name(what)
+		if err != nil {
+			return err
+		}
+		*slot = name
 	}
 }
 

@@ -86,12 +86,6 @@ func TestStoreWrittenBeforeIssue15(t *testing.T) {
 func copyStore(t *testing.T, from string) string {
 	t.Helper()
 	to := t.TempDir()
-	entries, err := os.ReadDir(from)
-	require.NoError(t, err)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(to, e.Name()), b, 0o644))
-	}
+	require.NoError(t, os.CopyFS(to, os.DirFS(from)))
 	return to
 }

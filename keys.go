@@ -13,9 +13,14 @@ import (
 //	'd' tableID docID                committed view of a live document
 //	'x' tableID len(field) field H(value) docID   index entry (empty value)
 //	'h' tableID docID version(8)     history: sequence number and txTime of the revision
-//	'v' tableID                      the table's write counter (OCC for scans)
-//	'y' tableID len(field) field H(value)   written by every transaction that adds or
-//	                                 removes an index entry of that value (OCC for index lookups)
+//
+// Two more shapes are names of journal marks (journal.Transaction.Marks),
+// kept in memory for OCC; stores written before 2026-12 also hold them as
+// keys, which nothing reads:
+//
+//	'v' tableID                      changed by every write to the table (scans observe it)
+//	'y' tableID len(field) field H(value)   changed by every transaction that adds or
+//	                                 removes an index entry of that value (index lookups observe it)
 //
 // Deleting a ledger deletes the whole range.
 const (
@@ -56,11 +61,11 @@ func indexPrefix(strand, tableID, field string, valueHash [32]byte) []byte {
 	return append(indexFieldPrefix(strand, tableID, field), valueHash[:]...)
 }
 
-// indexMarkKey is written by every transaction that changes the entries of
-// one indexed value, and read by the lookups of that value: a lookup
-// conflicts with the writers of what it looked up, not with every writer
-// of the table.
-func indexMarkKey(strand, tableID, field string, valueHash [32]byte) []byte {
+// indexValueMark names the journal mark changed by every transaction that
+// changes the entries of one indexed value, and observed by the lookups of
+// that value: a lookup conflicts with the writers of what it looked up, not
+// with every writer of the table.
+func indexValueMark(strand, tableID, field string, valueHash [32]byte) []byte {
 	k := append(dataPrefix(strand, kindIndexMark), tableID...)
 	k = append(k, byte(len(field)))
 	k = append(k, field...)
@@ -79,6 +84,7 @@ func historyKey(strand, tableID, docID string, version int64) []byte {
 	return binary.BigEndian.AppendUint64(k, uint64(version))
 }
 
-func counterKey(strand, tableID string) []byte {
+// tableMark names the journal mark of a table's writes (scans observe it).
+func tableMark(strand, tableID string) []byte {
 	return append(dataPrefix(strand, kindCounter), tableID...)
 }

@@ -96,6 +96,7 @@ type savepoint struct {
 	docs           map[string]*docInfo
 	docOrder       int
 	overlay        map[string]overlayWrite
+	touched        map[string]struct{}
 	pending        map[string]*pendingDoc
 	order          int
 	size           int
@@ -110,14 +111,14 @@ func (tx *Tx) savepoint() savepoint {
 		docs[id] = &c
 	}
 	return savepoint{statements: len(tx.statements), docs: docs, docOrder: len(tx.docOrder),
-		overlay: maps.Clone(tx.overlay), pending: maps.Clone(tx.pending), order: len(tx.order),
+		overlay: maps.Clone(tx.overlay), touched: maps.Clone(tx.touched), pending: maps.Clone(tx.pending), order: len(tx.order),
 		size: tx.size, catalogChanged: tx.catalogChanged}
 }
 
 func (tx *Tx) rollback(s savepoint) {
 	tx.statements = tx.statements[:s.statements]
 	tx.docs, tx.docOrder = s.docs, tx.docOrder[:s.docOrder]
-	tx.overlay, tx.pending, tx.order = s.overlay, s.pending, tx.order[:s.order]
+	tx.overlay, tx.touched, tx.pending, tx.order = s.overlay, s.touched, s.pending, tx.order[:s.order]
 	tx.size, tx.catalogChanged = s.size, s.catalogChanged
 }
 

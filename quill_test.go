@@ -425,6 +425,65 @@ func TestOCCConflictsAndRetries(t *testing.T) {
 	require.ErrorIs(t, err, ErrOCCConflict)
 }
 
+// TestScansConflictWithWritersOfTheirTable: a transaction that scanned a
+// table fails to commit if another transaction wrote to the table after the
+// scan, whether it writes itself or not, and whether it had written to the
+// table before its scan or not; its own writes do not make it conflict.
+func TestScansConflictWithWritersOfTheirTable(t *testing.T) {
+	db := openDB(t, &Options{MaxRetries: 0})
+	l := newLedger(t, db, "scans")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		for _, name := range []string{"A", "B"} {
+			if _, err := tx.CreateTable(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	insertA := func() error {
+		return l.Execute(ctx, func(other *Tx) error { _, err := other.Insert("A", []byte(`{n:1}`)); return err })
+	}
+	for name, body := range map[string]func(tx *Tx) error{
+		"scan, then write elsewhere": func(tx *Tx) error {
+			if _, err := tx.Scan("A"); err != nil {
+				return err
+			}
+			require.NoError(t, insertA())
+			_, err := tx.Insert("B", []byte(`{n:2}`))
+			return err
+		},
+		"write to the table, then scan it": func(tx *Tx) error {
+			if _, err := tx.Insert("A", []byte(`{n:3}`)); err != nil {
+				return err
+			}
+			if _, err := tx.Scan("A"); err != nil {
+				return err
+			}
+			return insertA()
+		},
+	} {
+		require.ErrorIs(t, l.Execute(ctx, body), ErrOCCConflict, name)
+	}
+	before := 0
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		docs, err := tx.Scan("A")
+		before = len(docs)
+		return err
+	}))
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.Scan("A"); err != nil {
+			return err
+		}
+		_, err := tx.Insert("A", []byte(`{n:4}`))
+		return err
+	}), "a transaction's own writes do not conflict with its scan")
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		docs, err := tx.Scan("A")
+		require.Len(t, docs, before+1)
+		return err
+	}))
+}
+
 // TestBankTransfers moves money between accounts from many goroutines;
 // OCC must keep the total, and the journal must verify afterwards.
 func TestBankTransfers(t *testing.T) {

@@ -69,6 +69,11 @@ type Tx struct {
 	// reads are what the transaction observed, for OCC: the SHA-256 of each
 	// key's value, or absent.
 	reads map[string]observed
+	// marks are the stamps of the journal marks the transaction observed
+	// (a table scanned, an indexed value looked up), for OCC; touched are
+	// the marks its writes change (journal.Transaction.Marks).
+	marks   map[string]uint64
+	touched map[string]struct{}
 	// overlay holds the transaction's writes, read back by its own reads.
 	overlay map[string]overlayWrite
 	pending map[string]*pendingDoc // documents written, by id
@@ -564,11 +569,31 @@ func indexEntryKey(strand string, t *tableRecord, field string, v ion.Value, doc
 	return append(indexPrefix(strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v))), docID...)
 }
 
-// touchTable marks a table as written, so that scans and lookups of it in
-// concurrent transactions conflict. The value is the transaction id:
-// writers never read it, so concurrent writers do not conflict with each
-// other through it.
-func (tx *Tx) touchTable(t *tableRecord) { tx.put(counterKey(tx.strand, t.ID), []byte(tx.id)) }
+// touchTable marks a table as written, so that scans of it in concurrent
+// transactions conflict. Writers do not observe the mark, so they do not
+// conflict with each other through it.
+func (tx *Tx) touchTable(t *tableRecord) { tx.touch(tableMark(tx.strand, t.ID)) }
+
+// touch records that the transaction changes a journal mark.
+func (tx *Tx) touch(mark []byte) {
+	if tx.touched == nil {
+		tx.touched = map[string]struct{}{}
+	}
+	tx.touched[string(mark)] = struct{}{}
+}
+
+// observeMark records, before a read that a mark covers, the mark's stamp:
+// the commit conflicts if a transaction sequenced before it changed the
+// mark since.
+func (tx *Tx) observeMark(mark []byte) {
+	if _, seen := tx.marks[string(mark)]; seen {
+		return
+	}
+	if tx.marks == nil {
+		tx.marks = map[string]uint64{}
+	}
+	tx.marks[string(mark)] = tx.l.strand.Mark(mark)
+}
 
 // readDoc returns the committed view of a document as the transaction
 // sees it.
@@ -801,9 +826,7 @@ func (tx *Tx) Scan(table string) ([]Document, error) {
 }
 
 func (tx *Tx) scanTable(t *tableRecord) ([]Document, error) {
-	if _, _, err := tx.get(counterKey(tx.strand, t.ID)); err != nil {
-		return nil, err
-	}
+	tx.observeMark(tableMark(tx.strand, t.ID))
 	lo := append(dataPrefix(tx.strand, kindDoc), t.ID...)
 	var out []Document
 	err := tx.scan(lo, keyspace.End(lo), func(k, v []byte) error {
@@ -866,11 +889,9 @@ func (tx *Tx) Lookup(table, field string, value any) ([]Document, error) {
 	return tx.indexLookup(t, field, v, func(got ion.Value) bool { return ion.Equal(got, v) })
 }
 
-// markIndexValue marks a change of the entries of one indexed value: a
-// blind write of the transaction id, so writers do not conflict with each
-// other through it.
+// markIndexValue marks a change of the entries of one indexed value.
 func (tx *Tx) markIndexValue(t *tableRecord, field string, v ion.Value) {
-	tx.put(indexMarkKey(tx.strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v))), []byte(tx.id))
+	tx.touch(indexValueMark(tx.strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v))))
 }
 
 // indexLookup reads the documents the index on field keys under v's key,
@@ -881,9 +902,7 @@ func (tx *Tx) indexLookup(t *tableRecord, field string, v ion.Value, match func(
 	// The value's mark, not the table's write counter: only a transaction
 	// that adds or removes an entry of this value conflicts with the lookup
 	// (a change to a document found is caught by the read of its view).
-	if _, _, err := tx.get(indexMarkKey(tx.strand, t.ID, field, h)); err != nil {
-		return nil, err
-	}
+	tx.observeMark(indexValueMark(tx.strand, t.ID, field, h))
 	lo := indexPrefix(tx.strand, t.ID, field, h)
 	var out []Document
 	err := tx.scan(lo, keyspace.End(lo), func(k, _ []byte) error {
@@ -923,16 +942,20 @@ func (tx *Tx) commit() (Receipt, error) {
 	if err := tx.ctx.Err(); err != nil {
 		return rec, err
 	}
-	if len(tx.overlay) == 0 {
-		err := tx.validate(tx.l.db.j)
+	if len(tx.overlay) == 0 && len(tx.order) == 0 && len(tx.touched) == 0 {
+		err := tx.validate(tx.l.db.j, tx.l.strand.Mark)
 		if errors.Is(err, errConflict) {
 			return rec, fmt.Errorf("%w: transaction %s", ErrOCCConflict, tx.id)
 		}
 		return rec, mapJournalErr(err)
 	}
 	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, Info: tx.info()}
-	if len(tx.reads) > 0 {
-		jtx.Validate = tx.validate // a blind write, an insert say, has nothing to validate
+	if len(tx.reads) > 0 || len(tx.marks) > 0 {
+		// A blind write, an insert say, has nothing to validate.
+		jtx.Validate = func(r journal.ValidationReader) error { return tx.validate(r, r.Mark) }
+	}
+	for m := range tx.touched {
+		jtx.Marks = append(jtx.Marks, []byte(m))
 	}
 	jtx.Revisions = make([]journal.RevisionInput, 0, len(tx.order))
 	for _, id := range tx.order {
@@ -977,8 +1000,13 @@ func (tx *Tx) commit() (Receipt, error) {
 }
 
 // validate checks, for OCC, that every key the transaction read still has
-// the value it saw.
-func (tx *Tx) validate(r journal.Reader) error {
+// the value it saw, and every mark it observed the stamp.
+func (tx *Tx) validate(r journal.Reader, mark func([]byte) uint64) error {
+	for m, stamp := range tx.marks {
+		if mark([]byte(m)) != stamp {
+			return errConflict
+		}
+	}
 	for k, o := range tx.reads {
 		v, ok, err := r.Get([]byte(k))
 		if err != nil {

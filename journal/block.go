@@ -31,10 +31,16 @@ type Transaction struct {
 	// in the same batch as the block. Keys must not start with 0x01.
 	Writes []Write
 	// Validate, if set, is called by the sequencer before the transaction is
-	// given a sequence number, with a view of the store that includes every
-	// transaction committed before it, in its group too. An error fails the
-	// transaction, which then writes nothing; Commit returns the error.
-	Validate func(r Reader) error
+	// given a sequence number, with a view of the store (and of the marks)
+	// that includes every transaction committed before it, in its group
+	// too. An error fails the transaction, which then writes nothing;
+	// Commit returns the error.
+	Validate func(r ValidationReader) error
+	// Marks name what the transaction changes for readers that observed it
+	// as a whole (a table scanned, say) and did not read a key it writes:
+	// their validation sees the mark's stamp move (marks.go). Marks are
+	// kept in memory only.
+	Marks [][]byte
 	// Complete, if set, is called by the sequencer once the transaction has
 	// passed Validate and has its block's sequence number, with the hashes
 	// of its revisions in order and where each revision's document is in
@@ -80,6 +86,14 @@ type Write struct {
 type Reader interface {
 	// Get returns the value of key, or found=false. The value is a copy.
 	Get(key []byte) (value []byte, found bool, err error)
+}
+
+// ValidationReader is what Transaction.Validate reads.
+type ValidationReader interface {
+	Reader
+	// Mark returns the stamp of a mark after every transaction sequenced
+	// before the one being validated (Strand.Mark, Transaction.Marks).
+	Mark(name []byte) uint64
 }
 
 // prepared is a transaction encoded and hashed in the committer's goroutine:

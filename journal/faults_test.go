@@ -198,7 +198,9 @@ func TestWALFaultsWithGroupsInFlight(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for i := range 20 {
-						r, err := s.Commit(ctx, insertTx(w*100+i, ion.NewID()))
+						tx := insertTx(w*100+i, ion.NewID())
+						tx.Marks = [][]byte{[]byte("m")}
+						r, err := s.Commit(ctx, tx)
 						mu.Lock()
 						if err == nil {
 							acked = append(acked, r)
@@ -217,6 +219,18 @@ func TestWALFaultsWithGroupsInFlight(t *testing.T) {
 			j.mu.RUnlock()
 			t.Logf("%d acknowledged, %d failed, %d reopenings", len(acked), failed, j.gen)
 
+			// A mark changed by groups that failed validates again.
+			stamp := s.Mark([]byte("m"))
+			tx := insertTx(0, ion.NewID())
+			tx.Validate = func(r ValidationReader) error {
+				if r.Mark([]byte("m")) != stamp {
+					return errors.New("the mark's stamps disagree")
+				}
+				return nil
+			}
+			r, err := s.Commit(ctx, tx)
+			require.NoError(t, err)
+			acked = append(acked, r)
 			acked = append(acked, commitN(t, s, 3)...)
 			rep, err := s.Check(ctx)
 			require.NoError(t, err)

@@ -354,11 +354,16 @@ func scan(ctx context.Context, r pebble.Reader, lo, hi []byte, fn func(k, v []by
 	return it.Error()
 }
 
-// batchReader is the Reader of validation callbacks: the store plus the
-// group's batch so far.
-type batchReader struct{ b *pebble.Batch }
+// batchReader is the ValidationReader of validation callbacks: the store
+// plus the group's batch so far, and the sequencer's mark stamps.
+type batchReader struct {
+	b     *pebble.Batch
+	marks *markTable
+}
 
 func (r batchReader) Get(key []byte) ([]byte, bool, error) { return getCopy(r.b, key) }
+
+func (r batchReader) Mark(name []byte) uint64 { return r.marks.sequenced(name) }
 
 // Write applies the caller's own key/value changes outside any block, in
 // one synced batch: the layers above use it for metadata that is not part

@@ -291,7 +291,7 @@ func TestValidationSeesEarlierTransactionsOfTheGroup(t *testing.T) {
 				}
 				tx := insertTx(0, ion.NewID())
 				tx.Writes = []Write{{Key: key, Value: binary.BigEndian.AppendUint64(nil, cur+1)}}
-				tx.Validate = func(r Reader) error {
+				tx.Validate = func(r ValidationReader) error {
 					v, _, err := r.Get(key)
 					if err != nil {
 						return err

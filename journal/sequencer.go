@@ -45,6 +45,7 @@ type request struct {
 	ctx     context.Context
 	p       *prepared
 	receipt Receipt
+	stamp   uint64 // the stamp of the transaction's marks, if it has any
 	err     error
 	done    chan struct{}
 }
@@ -234,7 +235,7 @@ func (s *Strand) commitGroup(group []*request) {
 			continue
 		}
 		if v := r.p.tx.Validate; v != nil {
-			if err := v(batchReader{b: b}); err != nil {
+			if err := v(batchReader{b: b, marks: &s.marks}); err != nil {
 				r.err = err
 				rejected = append(rejected, r)
 				continue
@@ -250,6 +251,7 @@ func (s *Strand) commitGroup(group []*request) {
 			}
 		}
 		s.append(b, &st, acc, r, writes, cacheFrom, &f.nodes)
+		r.stamp = s.marks.stamp(r.p.tx.Marks)
 		sync = sync || !r.p.tx.NoSync
 		f.accepted = append(f.accepted, r)
 	}
@@ -266,6 +268,7 @@ func (s *Strand) commitGroup(group []*request) {
 	}
 	if err, fatal := s.j.apply(db, b, opts); err != nil {
 		release()
+		s.marks.resync()
 		if fatal {
 			s.failInFlight(gen, err, f.accepted)
 		} else {
@@ -274,6 +277,9 @@ func (s *Strand) commitGroup(group []*request) {
 		}
 		_ = b.Close()
 		return
+	}
+	for _, r := range f.accepted {
+		s.marks.publish(r.p.tx.Marks, r.stamp) // the writes are visible now
 	}
 	s.state, s.acc = st, acc
 	f.state, f.acc = st, acc
@@ -329,6 +335,7 @@ func (s *Strand) failInFlight(gen uint64, cause error, more []*request) {
 	}
 	clear(s.inflight)
 	s.inflight = s.inflight[:0]
+	s.marks.resync()
 	accepted = append(accepted, more...)
 	if len(accepted) > 0 {
 		s.resolveAfterFailure(gen, accepted, cause)

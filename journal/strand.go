@@ -65,6 +65,9 @@ type Strand struct {
 	acc      *merkle.Accumulator
 	inflight []*flight
 
+	// marks are the stamps of Transaction.Marks (marks.go).
+	marks markTable
+
 	// cache holds the upper tree levels for proofs.
 	cache nodeCache
 
@@ -77,7 +80,7 @@ type Strand struct {
 
 func newStrand(j *Journal, id string) *Strand {
 	return &Strand{j: j, id: id, notify: make(chan struct{}), gone: make(chan struct{}),
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), marks: newMarkTable()}
 }
 
 // ID returns the strand id.

@@ -3,7 +3,9 @@ package quill
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"iter"
 	"runtime"
 	"sync"
 	"time"
@@ -57,10 +59,8 @@ func (l *Ledger) ScanHistory(ctx context.Context, table, documentID string, star
 // scanTableHistory is ScanHistory of a table given by id. It takes no
 // catalog lock, so a transaction's statements may call it.
 func (l *Ledger) scanTableHistory(ctx context.Context, tableID, documentID string, start, end time.Time, fn func(Document) error) error {
-	lo := append(append(dataPrefix(l.strand.ID(), kindHistory), tableID...), documentID...)
 	pending := make([]historyEntry, 0, historyBatch)
-	err := l.db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
-		e := decodeHistoryEntry(k, v)
+	err := l.revisionEntries(ctx, tableID, documentID, func(e historyEntry) error {
 		if e.txTime.Before(start) || (!end.IsZero() && !e.txTime.Before(end)) {
 			return nil
 		}
@@ -77,6 +77,76 @@ func (l *Ledger) scanTableHistory(ctx context.Context, tableID, documentID strin
 	}
 	return mapJournalErr(err)
 }
+
+// revisionEntries calls fn with every revision of a table's documents (of
+// one document if documentID is set), in document id and version order.
+// The history keys hold every revision but a live document's latest, which
+// its committed view holds: a commit writes a history key for a version
+// only when a later one replaces it, so an insert writes none (stores
+// written before 2026-12 have one for the latest version too, which is
+// then read once).
+//
+// The views are read first, from a snapshot taken before the history's:
+// a document changed in between then has its old latest version in both
+// (read once) and maybe newer ones in the history, never a gap.
+func (l *Ledger) revisionEntries(ctx context.Context, tableID, documentID string, fn func(historyEntry) error) error {
+	viewLo := append(append(dataPrefix(l.strand.ID(), kindDoc), tableID...), documentID...)
+	idAt := len(viewLo) - len(documentID)
+	views, stop := iter.Pull2(func(yield func(historyEntry, error) bool) {
+		err := l.db.j.Scan(ctx, viewLo, keyspace.End(viewLo), func(k, v []byte) error {
+			if len(v) < viewHeader {
+				return fmt.Errorf("quill: committed view of %s has %d bytes", k[idAt:], len(v))
+			}
+			if !yield(historyEntry{docID: string(k[idAt:]), version: int64(binary.BigEndian.Uint64(v[8:])),
+				seq: binary.BigEndian.Uint64(v), txTime: time.UnixMilli(int64(binary.BigEndian.Uint64(v[16:]))).UTC()}, nil) {
+				return errStopScan
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopScan) {
+			yield(historyEntry{}, err)
+		}
+	})
+	defer stop()
+	view, err, more := views()
+	if err != nil {
+		return err
+	}
+	// emitViewsBefore passes on the live versions of documents before id.
+	emitViewsBefore := func(id string) error {
+		for more && (id == "" || view.docID < id) {
+			if err := fn(view); err != nil {
+				return err
+			}
+			if view, err, more = views(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	histLo := append(append(dataPrefix(l.strand.ID(), kindHistory), tableID...), documentID...)
+	err = l.db.j.Scan(ctx, histLo, keyspace.End(histLo), func(k, v []byte) error {
+		e := decodeHistoryEntry(k, v)
+		if err := emitViewsBefore(e.docID); err != nil {
+			return err
+		}
+		if more && view.docID == e.docID && view.version <= e.version {
+			// The history holds the view's version too (an older store,
+			// or a change after the views were read): the view goes.
+			if view, err, more = views(); err != nil {
+				return err
+			}
+		}
+		return fn(e)
+	})
+	if err != nil {
+		return err
+	}
+	return emitViewsBefore("")
+}
+
+// errStopScan ends a Scan whose reader stopped early.
+var errStopScan = errors.New("scan stopped")
 
 // historyEntry is one history key: a document's version and the block that
 // holds it.

@@ -12,7 +12,8 @@ import (
 //	'n' name                         an active table's catalog entry, by name
 //	'd' tableID docID                committed view of a live document
 //	'x' tableID len(field) field H(value) docID   index entry (empty value)
-//	'h' tableID docID version(8)     history: sequence number and txTime of the revision
+//	'h' tableID docID version(8)     history: sequence number and txTime of a revision a later one
+//	                                 replaced, or of a delete (a live document's latest is in its view)
 //
 // Two more shapes are names of journal marks (journal.Transaction.Marks),
 // kept in memory for OCC; stores written before 2026-12 also hold them as

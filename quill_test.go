@@ -566,6 +566,92 @@ func TestBankTransfers(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// TestTableHistoryHasEveryRevisionOnce: a live document's latest revision
+// is in its committed view and the older ones in the history keys; a
+// table's history merges them, in document and version order, with no
+// revision missing or repeated, also while documents change during the
+// read.
+func TestTableHistoryHasEveryRevisionOnce(t *testing.T) {
+	db := openDB(t, nil)
+	l := newLedger(t, db, "hist")
+	versions := map[string]int64{} // the latest version of each document
+	deleted := map[string]bool{}
+	require.NoError(t, l.Execute(ctx, func(tx *Tx) error {
+		if _, err := tx.CreateTable("T"); err != nil {
+			return err
+		}
+		for i := range 30 {
+			id, err := tx.Insert("T", ion.Struct(ion.F("i", ion.Int(int64(i)))))
+			if err != nil {
+				return err
+			}
+			versions[id] = 0
+		}
+		return nil
+	}))
+	i := 0
+	for id := range versions {
+		i++
+		for range i % 3 { // a third inserted only, the others updated once or twice
+			require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.Update("T", id, []byte(`{u:1}`)) }))
+			versions[id]++
+		}
+		if i%5 == 0 {
+			require.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.Delete("T", id) }))
+			versions[id]++
+			deleted[id] = true
+		}
+	}
+	check := func(hist []Document, atLeast map[string]int64) {
+		t.Helper()
+		next := map[string]int64{}
+		for j, d := range hist {
+			if j > 0 {
+				prev := hist[j-1]
+				require.True(t, prev.ID < d.ID || (prev.ID == d.ID && prev.Version < d.Version), "order at %d", j)
+			}
+			require.Equal(t, next[d.ID], d.Version, "document %s: versions from 0, none missing or repeated", d.ID)
+			next[d.ID]++
+		}
+		for id, v := range atLeast {
+			require.GreaterOrEqual(t, next[id], v+1, "document %s", id)
+		}
+	}
+	hist, err := l.History(ctx, "T", "", time.Time{}, time.Time{})
+	require.NoError(t, err)
+	check(hist, versions)
+	for _, d := range hist {
+		require.Equal(t, deleted[d.ID] && d.Version == versions[d.ID], d.Deleted, "document %s version %d", d.ID, d.Version)
+	}
+
+	// Documents change while their history is read.
+	var live []string
+	for id := range versions {
+		if !deleted[id] {
+			live = append(live, id)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := range 300 {
+			id := live[n%len(live)]
+			assert.NoError(t, l.Execute(ctx, func(tx *Tx) error { return tx.Update("T", id, []byte(`{u:2}`)) }))
+		}
+	}()
+	for reads := 0; ; reads++ {
+		hist, err := l.History(ctx, "T", "", time.Time{}, time.Time{})
+		require.NoError(t, err)
+		check(hist, versions)
+		select {
+		case <-done:
+			t.Logf("%d reads during the updates", reads+1)
+			return
+		default:
+		}
+	}
+}
+
 func TestHistoryAndVerification(t *testing.T) {
 	clock := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex

@@ -330,10 +330,8 @@ func (db *DB) tableExportOnce(ctx context.Context, rec *tableExportRecord) error
 func (l *Ledger) tableItems(tableID string, job *export.TableJob) export.ItemSource {
 	return func(ctx context.Context, fn func(export.TableItem) error) error {
 		r := &itemReader{l: l, tableID: tableID, full: job.Type == export.FullExport, fn: fn}
-		lo := append(dataPrefix(l.strand.ID(), kindHistory), tableID...)
 		var last historyEntry // a full export's candidate for the current document
-		err := l.db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
-			e := decodeHistoryEntry(k, v)
+		err := l.revisionEntries(ctx, tableID, "", func(e historyEntry) error {
 			if !r.full {
 				if e.txTime.Before(job.From) || !e.txTime.Before(job.To) {
 					return nil

@@ -1020,28 +1020,38 @@ func (tx *Tx) validate(r journal.Reader, mark func([]byte) uint64) error {
 }
 
 // complete writes what depends on the block's address: committed views and
-// history entries.
+// history entries. A live document's latest revision is in its view only:
+// the history gets a version when a later one replaces it (the revision
+// the transaction read, with its address), and a delete, which leaves no
+// view, at once. An insert writes one key.
 func (tx *Tx) complete(seq uint64, hashes []merkle.Hash, data []journal.DataRef) []journal.Write {
 	var out []journal.Write
 	for i, id := range tx.order {
 		p := tx.pending[id]
 		d := Document{ID: id, Address: journal.Address{Strand: tx.strand, SequenceNo: seq},
 			Hash: hashes[i], TxTime: tx.start, TxID: tx.id}
-		if p.base != nil {
-			d.Version = p.base.Version + 1
+		if b := p.base; b != nil {
+			d.Version = b.Version + 1
+			out = append(out, historyWrite(tx.strand, p.table.ID, id, b.Version, b.Address.SequenceNo, b.TxTime))
 		}
-		if !p.deleted {
-			var ref journal.DataRef
-			if data != nil {
-				ref = data[i]
-			}
-			out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.data.bin, ref)})
+		if p.deleted {
+			out = append(out, historyWrite(tx.strand, p.table.ID, id, d.Version, seq, tx.start))
+			continue
 		}
-		h := binary.BigEndian.AppendUint64(nil, seq)
-		h = binary.BigEndian.AppendUint64(h, uint64(tx.start.UnixMilli()))
-		out = append(out, journal.Write{Key: historyKey(tx.strand, p.table.ID, id, d.Version), Value: h})
+		var ref journal.DataRef
+		if data != nil {
+			ref = data[i]
+		}
+		out = append(out, journal.Write{Key: docKey(tx.strand, p.table.ID, id), Value: encodeView(&d, p.data.bin, ref)})
 	}
 	return out
+}
+
+// historyWrite is the history entry of one revision: its block and txTime.
+func historyWrite(strand, tableID, docID string, version int64, seq uint64, txTime time.Time) journal.Write {
+	h := binary.BigEndian.AppendUint64(make([]byte, 0, 16), seq)
+	h = binary.BigEndian.AppendUint64(h, uint64(txTime.UnixMilli()))
+	return journal.Write{Key: historyKey(strand, tableID, docID, version), Value: h}
 }
 
 // info builds the block's transactionInfo.

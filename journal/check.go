@@ -118,7 +118,7 @@ func (s *Strand) check(ctx context.Context, snap *pebble.Snapshot) (CheckReport,
 			switch {
 			case err != nil:
 				nodeErr = err
-			case !present: // a leaf: the block's hash, not stored as a node
+			case !present: // a leaf (the block's hash) or a low node: not stored
 				return
 			case len(stored) != merkle.Size || merkle.Hash(stored) != h:
 				nodeErr = corrupt(int64(seq), "Merkle node %s differs from its recomputation", id)
@@ -265,8 +265,8 @@ type levelIters struct {
 }
 
 // next returns the stored node id, which must be the next one of its level.
-// Leaves (level 0) are stored only by stores written before 2026-12, which
-// kept them as nodes: one that is not there is not missing (present false).
+// Leaves and nodes below storedNodeLevel are stored only by stores written
+// before 2026-12: one that is not there is not missing (present false).
 func (l *levelIters) next(id merkle.NodeID) (node []byte, present bool, err error) {
 	if l.its == nil {
 		l.its = map[uint8]*pebble.Iterator{}
@@ -285,7 +285,7 @@ func (l *levelIters) next(id merkle.NodeID) (node []byte, present bool, err erro
 		if err := it.Error(); err != nil {
 			return nil, false, err
 		}
-		if id.Level == 0 {
+		if id.Level < storedNodeLevel {
 			return nil, false, nil
 		}
 		return nil, false, &CorruptionError{Strand: l.strand, SequenceNo: -1, Problem: fmt.Sprintf("Merkle node %s is missing", id)}

@@ -35,7 +35,8 @@ func rawDelete(t *testing.T, j *Journal, k []byte) {
 // flips are also caught by a normal read.
 func TestCheckCatchesEveryFlippedByte(t *testing.T) {
 	j, s := newTestStrand(t)
-	for i := range 12 {
+	const blocks = 1 << storedNodeLevel // the first stored Merkle node
+	for i := range blocks {
 		docs := []string{ion.NewID()}
 		if i%4 == 1 {
 			docs = append(docs, ion.NewID())
@@ -93,7 +94,7 @@ func TestCheckCatchesEveryFlippedByte(t *testing.T) {
 		rawSet(t, j, victim.k, victim.v)
 	}
 	// Something past the tip.
-	extra := blockKey(s.ID(), 12)
+	extra := blockKey(s.ID(), blocks)
 	rawSet(t, j, extra, stored[0].v)
 	_, err = s.Check(ctx)
 	require.ErrorContains(t, err, "past the tip")
@@ -257,8 +258,8 @@ func TestCheckReportsTheEarliestCorruption(t *testing.T) {
 		bodyAt, nodeAt uint64
 		want           int64
 	}{
-		{"body first", 40, 150, 40},
-		{"tree first", 300, 20, 41}, // node (1, 20) is made by block 41
+		{"body first", 40, 9, 40},  // node (4, 9) is made by block 159
+		{"tree first", 300, 2, 47}, // node (4, 2) is made by block 47
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			j, s := newTestStrand(t)
@@ -268,7 +269,7 @@ func TestCheckReportsTheEarliestCorruption(t *testing.T) {
 			require.True(t, ok)
 			raw[len(raw)-3] ^= 0x01 // inside the document data
 			rawSet(t, j, blockKey(s.ID(), c.bodyAt), raw)
-			rawDelete(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 1, Index: c.nodeAt}))
+			rawDelete(t, j, nodeKey(s.ID(), merkle.NodeID{Level: storedNodeLevel, Index: c.nodeAt}))
 			_, err = s.Check(ctx)
 			var cerr *CorruptionError
 			require.ErrorAs(t, err, &cerr)
@@ -301,17 +302,18 @@ func TestEarliestPrefersTheLowerAddressAndNonCorruptionErrors(t *testing.T) {
 	}
 }
 
-// TestLeavesAreReadFromTheBlocks: Merkle leaves are not stored as nodes;
-// proofs read them from the blocks. Stores written before kept them as
-// nodes: Check verifies those it finds, and a wrong or extra one is
+// TestLeavesAndLowNodesAreReadFromTheBlocks: Merkle leaves and the nodes
+// below storedNodeLevel are not stored; proofs read the leaves from the
+// blocks and compute the low nodes from them. Stores written before kept
+// them: Check verifies those it finds, and a wrong or extra one is
 // corruption.
-func TestLeavesAreReadFromTheBlocks(t *testing.T) {
+func TestLeavesAndLowNodesAreReadFromTheBlocks(t *testing.T) {
 	j, s := newTestStrand(t)
-	receipts := commitN(t, s, 20)
+	receipts := commitN(t, s, 40)
 	n := 0
-	require.NoError(t, j.Scan(ctx, nodeKey(s.ID(), merkle.NodeID{Level: 0}), nodeKey(s.ID(), merkle.NodeID{Level: 1}),
+	require.NoError(t, j.Scan(ctx, nodeKey(s.ID(), merkle.NodeID{Level: 0}), nodeKey(s.ID(), merkle.NodeID{Level: storedNodeLevel}),
 		func(_, _ []byte) error { n++; return nil }))
-	require.Zero(t, n, "no leaf is stored as a node")
+	require.Zero(t, n, "no leaf or low node is stored")
 	proveAll := func() {
 		d, err := s.Digest(ctx)
 		require.NoError(t, err)
@@ -323,13 +325,27 @@ func TestLeavesAreReadFromTheBlocks(t *testing.T) {
 	}
 	proveAll()
 
-	// A store from before: leaves 0..9 stored as nodes.
-	for _, r := range receipts[:10] {
+	// A store from before: leaves 0..9 and the level-1 nodes above them
+	// stored as nodes.
+	for i, r := range receipts[:10] {
 		rawSet(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 0, Index: r.SequenceNo}), r.BlockHash[:])
+		if i%2 == 1 {
+			node := merkle.Dot(receipts[i-1].BlockHash, r.BlockHash)
+			rawSet(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 1, Index: uint64(i / 2)}), node[:])
+		}
 	}
 	rep, err := s.Check(ctx)
 	require.NoError(t, err)
-	require.Equal(t, uint64(10+10+5+2+1), rep.Nodes, "the stored leaves are checked too")
+	require.Equal(t, uint64(10+5+2+1), rep.Nodes, "the stored leaves and low nodes are checked too, with (4,0), (4,1), (5,0)")
+	proveAll()
+
+	wrongNode := receipts[0].BlockHash
+	rawSet(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 1, Index: 2}), wrongNode[:])
+	_, err = s.Check(ctx)
+	require.ErrorIs(t, err, ErrCorrupt, "a wrong stored low node")
+	rawDelete(t, j, nodeKey(s.ID(), merkle.NodeID{Level: 1, Index: 2}))
+	_, err = s.Check(ctx)
+	require.NoError(t, err, "an old store's low node is not needed any more: one missing is not corruption")
 	proveAll()
 
 	wrong := receipts[3].BlockHash

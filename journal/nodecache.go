@@ -14,6 +14,11 @@ import (
 // append-only. The cache holds the levels from `level` up, `level` being
 // the lowest that fits the byte budget; when the strand outgrows the
 // budget, the lowest cached level is dropped. Only durable nodes are added.
+//
+// The levels below storedNodeLevel are not in the store, so they cannot be
+// loaded when the strand is opened: they are filled as the sequencer makes
+// nodes and as proofs compute them from the blocks, and may have holes
+// (zero hashes, which no node has in practice: a hole is a miss).
 type nodeCache struct {
 	mu     sync.RWMutex
 	budget int             // nodes the cache may hold
@@ -25,7 +30,7 @@ type nodeCache struct {
 // cacheLevelFor returns the lowest level from which all the perfect nodes
 // of a tree of size leaves fit in budget nodes (a tree has fewer than
 // 2*size/2^level nodes from level up). It is 1 at least: the leaves are the
-// blocks' hashes, which are not stored as nodes but read from the blocks.
+// blocks' hashes, read from the blocks.
 func cacheLevelFor(size uint64, budget int) uint8 {
 	level := uint8(1)
 	for level < 63 && 2*(size>>level) > uint64(budget) {
@@ -44,7 +49,8 @@ func (c *nodeCache) get(id merkle.NodeID) (merkle.Hash, bool) {
 	if i >= len(c.levels) || id.Index >= uint64(len(c.levels[i])) {
 		return merkle.Hash{}, false
 	}
-	return c.levels[i][id.Index], true
+	h := c.levels[i][id.Index]
+	return h, h != (merkle.Hash{})
 }
 
 // lowest returns the lowest cached level, for the sequencer to know which
@@ -72,9 +78,10 @@ func (c *nodeCache) add(nodes []cachedNode) {
 	}
 }
 
-// put appends a node to its level. A node out of order (which the
-// sequencer never makes) is left out: its level then stops growing and
-// later nodes of it are read from the store.
+// put adds a node to its level. A stored level grows in order: a node out
+// of order (which the sequencer never makes) is left out, and later nodes
+// of its level are then read from the store. A level below storedNodeLevel
+// takes a node anywhere, leaving holes.
 func (c *nodeCache) put(id merkle.NodeID, h merkle.Hash) {
 	if id.Level < c.level || c.budget == 0 { // a zero budget is no cache
 		return
@@ -83,9 +90,29 @@ func (c *nodeCache) put(id merkle.NodeID, h merkle.Hash) {
 	for len(c.levels) <= i {
 		c.levels = append(c.levels, nil)
 	}
-	if id.Index == uint64(len(c.levels[i])) {
-		c.levels[i] = append(c.levels[i], h)
+	l := c.levels[i]
+	switch {
+	case id.Index == uint64(len(l)):
+		c.levels[i] = append(l, h)
 		c.count++
+	case id.Level >= storedNodeLevel:
+	case id.Index < uint64(len(l)):
+		l[id.Index] = h
+	case id.Index-uint64(len(l)) < uint64(c.budget-c.count):
+		grown := int(id.Index) + 1 - len(l)
+		c.levels[i] = append(append(l, make([]merkle.Hash, grown-1)...), h)
+		c.count += grown
+	}
+}
+
+// addComputed records low nodes a reader computed from durable blocks.
+func (c *nodeCache) addComputed(nodes []cachedNode) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range nodes {
+		if n.id.Level < storedNodeLevel {
+			c.put(n.id, n.h)
+		}
 	}
 }
 

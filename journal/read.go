@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -389,7 +390,14 @@ func (s *Strand) withNodes(ctx context.Context, fn func(merkle.NodeGetter) error
 		return err
 	}
 	defer release()
-	stored := s.nodeGetter(db)
+	durable := s.Size()
+	stored := s.nodeGetter(db, func(nodes []cachedNode) {
+		// Low nodes computed from durable blocks go to the cache: the next
+		// proof near them needs no read.
+		s.cache.addComputed(slices.DeleteFunc(nodes, func(n cachedNode) bool {
+			return (n.id.Index+1)<<n.id.Level > durable
+		}))
+	})
 	return fn(func(id merkle.NodeID) (merkle.Hash, error) {
 		if h, ok := s.cache.get(id); ok {
 			return h, nil
@@ -403,15 +411,23 @@ func (s *Strand) badNode(id merkle.NodeID) error {
 		Problem: fmt.Sprintf("Merkle node %s is missing or not 32 bytes", id)}
 }
 
-// nodeGetter reads nodes from r: a leaf from its block, any other node from
-// its key. They are point reads: bloom filters let a Get skip every table
+// nodeGetter reads nodes from r: a leaf from its block, a node below
+// storedNodeLevel from the leaves it covers, any other node from its key.
+// Stored nodes are point reads: bloom filters let a Get skip every table
 // that lacks the key, where an iterator's seek positions itself in all of
 // them (measured: a seek cost ~35 us, a Get ~5 us, on a store just after
-// 10^5 commits).
-func (s *Strand) nodeGetter(r getter) merkle.NodeGetter {
+// 10^5 commits). The leaves of a low node are read with one iterator over
+// the 2^storedNodeLevel blocks around them, kept for the next low node:
+// a proof's low siblings all lie in those blocks. derived, if not nil, is
+// given every low node computed from those blocks.
+func (s *Strand) nodeGetter(r pebble.Reader, derived func([]cachedNode)) merkle.NodeGetter {
+	var chunk leafChunk
 	return func(id merkle.NodeID) (merkle.Hash, error) {
-		if id.Level == 0 {
+		switch {
+		case id.Level == 0:
 			return s.leaf(r, id.Index)
+		case id.Level < storedNodeLevel:
+			return s.lowNode(r, &chunk, id, derived)
 		}
 		v, closer, err := r.Get(nodeKey(s.id, id))
 		if errors.Is(err, pebble.ErrNotFound) {
@@ -457,4 +473,79 @@ func (s *Strand) WaitSettled(ctx context.Context, t time.Time) error {
 			return ErrClosed
 		}
 	}
+}
+
+// storedNodeLevel is the lowest level of the tree whose nodes are stored
+// (one key per 2^storedNodeLevel blocks, and fewer above). The levels
+// between the leaves and it, seven nodes of every eight, are computed from
+// the leaves (the blocks' hashes) when needed: writing each as a key cost
+// every commit a memtable insert, log bytes and compaction work (issue 15).
+// Stores written before 2026-12 have them stored too; Check verifies them.
+const storedNodeLevel = 4
+
+// leafChunk holds the leaves of one aligned run of 2^storedNodeLevel blocks.
+type leafChunk struct {
+	first  uint64 // the first block of the run
+	leaves []merkle.Hash
+	ok     bool
+}
+
+// lowNode computes a node below storedNodeLevel from its leaves.
+func (s *Strand) lowNode(r pebble.Reader, chunk *leafChunk, id merkle.NodeID, derived func([]cachedNode)) (merkle.Hash, error) {
+	lo := id.Index << id.Level
+	hi := lo + 1<<id.Level
+	first := lo &^ (1<<storedNodeLevel - 1)
+	if !chunk.ok || chunk.first != first {
+		leaves, err := s.readLeaves(r, first, first+1<<storedNodeLevel)
+		if err != nil {
+			return merkle.Hash{}, err
+		}
+		*chunk = leafChunk{first: first, leaves: leaves, ok: true}
+		if derived != nil {
+			derived(lowNodes(first, leaves))
+		}
+	}
+	if hi-first > uint64(len(chunk.leaves)) {
+		return merkle.Hash{}, &CorruptionError{Strand: s.id, SequenceNo: int64(first) + int64(len(chunk.leaves)),
+			Problem: fmt.Sprintf("block below the tip is missing (a leaf of Merkle node %s)", id)}
+	}
+	root, _ := merkle.Root(chunk.leaves[lo-first : hi-first])
+	return root, nil
+}
+
+// lowNodes returns the perfect nodes below storedNodeLevel over leaves,
+// the leaves from block first on.
+func lowNodes(first uint64, leaves []merkle.Hash) []cachedNode {
+	var out []cachedNode
+	level := leaves
+	for l := uint8(1); l < storedNodeLevel && len(level) > 1; l++ {
+		next := make([]merkle.Hash, len(level)/2)
+		for i := range next {
+			next[i] = merkle.Dot(level[2*i], level[2*i+1])
+			out = append(out, cachedNode{merkle.NodeID{Level: l, Index: first>>l + uint64(i)}, next[i]})
+		}
+		level = next
+	}
+	return out
+}
+
+// readLeaves returns the hashes of the consecutive blocks from lo, up to
+// hi or the first block missing.
+func (s *Strand) readLeaves(r pebble.Reader, lo, hi uint64) ([]merkle.Hash, error) {
+	out := make([]merkle.Hash, 0, hi-lo)
+	err := scan(context.Background(), r, blockKey(s.id, lo), blockKey(s.id, hi), func(k, v []byte) error {
+		if trailingUint64(k) != lo+uint64(len(out)) {
+			return errStopScan
+		}
+		if len(v) < recordHeaderSize {
+			return &CorruptionError{Strand: s.id, SequenceNo: int64(trailingUint64(k)), Problem: "undecodable record", Err: errShortRecord}
+		}
+		const at = 2 + 8 + ion.IDLength // version, flags, millis, transaction id
+		out = append(out, merkle.Hash(v[at:at+merkle.Size]))
+		return nil
+	})
+	if errors.Is(err, errStopScan) {
+		err = nil
+	}
+	return out, err
 }

@@ -371,11 +371,13 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	_ = op.Finish()
 	acc.Append(rec.blockHash, func(id merkle.NodeID, h merkle.Hash) {
 		if id.Level == 0 {
-			return // a leaf is the block's hash: the block record has it
+			return // a leaf is the block's hash, in its record
 		}
-		_ = b.Set(nodeKey(s.id, id), h[:], nil)
 		if id.Level >= cacheFrom {
 			*nodes = append(*nodes, cachedNode{id, h})
+		}
+		if id.Level >= storedNodeLevel { // the nodes below are computed from the leaves
+			_ = b.Set(nodeKey(s.id, id), h[:], nil)
 		}
 	})
 	for _, w := range writes {

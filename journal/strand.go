@@ -108,7 +108,7 @@ func (s *Strand) loadFrom(db *pebble.DB, gen uint64) error {
 	if err != nil {
 		return &CorruptionError{Strand: s.id, SequenceNo: -1, Problem: "strand state", Err: err}
 	}
-	acc, err := merkle.RestoreAccumulator(st.size, s.nodeGetter(db))
+	acc, err := merkle.RestoreAccumulator(st.size, s.nodeGetter(db, nil))
 	if err != nil {
 		return fmt.Errorf("journal: strand %s: %w", s.id, err)
 	}

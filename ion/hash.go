@@ -329,3 +329,50 @@ func appendVarUint(b []byte, u uint64) []byte {
 	}
 	return b
 }
+
+// FieldDigest returns the Ion Hash digest of one struct field, h(s(name) ||
+// s(v)). A struct's hash depends on its fields only through these digests
+// (sorted), so a caller that hashes many structs sharing some fields can
+// digest those once and finish each struct with StructHash.
+func FieldDigest(name string, v Value) [sha256.Size]byte {
+	h := hasherPool.Get().(*hasher)
+	h.symbol(Sym(name))
+	h.value(&v)
+	sum := sha256.Sum256(h.buf)
+	h.reset()
+	hasherPool.Put(h)
+	return sum
+}
+
+// StructHash returns Hash of an unannotated struct whose fields have the
+// given digests (FieldDigest), in any order.
+func StructHash(fields ...[sha256.Size]byte) [sha256.Size]byte {
+	h := hasherPool.Get().(*hasher)
+	h.structFromDigests(fields)
+	sum := sha256.Sum256(h.buf)
+	h.reset()
+	hasherPool.Put(h)
+	return sum
+}
+
+// StructFieldDigest returns FieldDigest of a field named name whose value
+// is an unannotated struct with the given field digests.
+func StructFieldDigest(name string, fields ...[sha256.Size]byte) [sha256.Size]byte {
+	h := hasherPool.Get().(*hasher)
+	h.symbol(Sym(name))
+	h.structFromDigests(fields)
+	sum := sha256.Sum256(h.buf)
+	h.reset()
+	hasherPool.Put(h)
+	return sum
+}
+
+// structFromDigests serialises a struct given its field digests.
+func (h *hasher) structFromDigests(fields [][sha256.Size]byte) {
+	base := len(h.spans)
+	for i := range fields {
+		h.spans = append(h.spans, span{off: len(h.digests), n: sha256.Size})
+		h.digests = append(h.digests, fields[i][:]...)
+	}
+	h.finishStruct(base)
+}

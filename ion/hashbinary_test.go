@@ -2,6 +2,7 @@ package ion
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	amzion "github.com/amazon-ion/ion-go/ion"
@@ -191,4 +192,29 @@ func FuzzHashBinaryStructAgreesWithParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkHashBinaryStruct(t, append(append([]byte(nil), ivm...), body...))
 	})
+}
+
+// TestStructHashFromFieldDigests: a struct hashed from its fields' digests
+// (the journal's block header, whose fields repeat from block to block) is
+// Hash of the struct, nested or not, whatever the order of the digests.
+func TestStructHashFromFieldDigests(t *testing.T) {
+	for seed := range uint64(500) {
+		g := genFromSeed(seed)
+		fields := make([]Field, 1+g.intn(6))
+		digests := make([][32]byte, len(fields))
+		for i := range fields {
+			fields[i] = Field{Name: g.symbol(), Value: g.value(1)}
+			name, ok := fields[i].Name.Text()
+			if !ok { // $0: FieldDigest takes names as text
+				name = "z"
+				fields[i].Name = Sym(name)
+			}
+			digests[i] = FieldDigest(name, fields[i].Value)
+		}
+		require.Equal(t, Hash(Struct(fields...)), StructHash(digests...), "seed %d", seed)
+		slices.Reverse(digests)
+		require.Equal(t, Hash(Struct(fields...)), StructHash(digests...), "seed %d, digests reversed", seed)
+		outer := Struct(F("inner", Struct(fields...)), F("n", Int(int64(seed))))
+		require.Equal(t, Hash(outer), StructHash(StructFieldDigest("inner", digests...), FieldDigest("n", Int(int64(seed)))), "seed %d, nested", seed)
+	}
 }

@@ -101,6 +101,7 @@ type ValidationReader interface {
 type prepared struct {
 	tx         *Transaction
 	txID       string
+	txIDDigest [32]byte // the header's transactionId field (headerHasher)
 	revHashes  []merkle.Hash
 	entries    []merkle.Hash // entriesHashList without its first entry, the header hash
 	body       []byte        // stored body: Ion binary, maybe split, maybe zstd
@@ -143,6 +144,7 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	} else if err := ion.ValidateID(p.txID); err != nil {
 		return nil, invalid("transaction id: %v", err)
 	}
+	p.txIDDigest = txIDDigest(p.txID)
 	hasInfo := !isAbsent(tx.Info)
 	hasRedaction := !isAbsent(tx.Redaction)
 	if !hasInfo && len(tx.Revisions) == 0 {
@@ -563,6 +565,34 @@ func headerHash(strand string, seq uint64, txID string, millis int64) merkle.Has
 		ion.F("blockAddress", blockAddress(strand, seq)),
 		ion.F("transactionId", ion.String(txID)),
 		ion.F("blockTimestamp", ion.SystemTime(time.UnixMilli(millis))))))
+}
+
+// headerHasher computes headerHash in the sequencer, where every
+// microsecond is serial: from field digests, the strand's computed once,
+// the transaction id's by the committer (txIDDigest), the timestamp's once
+// per millisecond. Three SHA-256s a block instead of six, and no values
+// built.
+type headerHasher struct {
+	strandID   [32]byte // digest of the field strandId
+	millis     int64
+	timestamp  [32]byte // digest of the field blockTimestamp at millis
+	haveMillis bool
+}
+
+func newHeaderHasher(strand string) *headerHasher {
+	return &headerHasher{strandID: ion.FieldDigest("strandId", ion.String(strand))}
+}
+
+// txIDDigest is the digest of a header's field transactionId.
+func txIDDigest(txID string) [32]byte { return ion.FieldDigest("transactionId", ion.String(txID)) }
+
+func (h *headerHasher) hash(seq uint64, txID [32]byte, millis int64) merkle.Hash {
+	if !h.haveMillis || h.millis != millis {
+		h.timestamp = ion.FieldDigest("blockTimestamp", ion.SystemTime(time.UnixMilli(millis)))
+		h.millis, h.haveMillis = millis, true
+	}
+	address := ion.StructFieldDigest("blockAddress", h.strandID, ion.FieldDigest("sequenceNo", ion.Uint(seq)))
+	return merkle.Hash(ion.StructHash(address, txID, h.timestamp))
 }
 
 // decodeBlock rebuilds a block from its stored record and checks it as the

@@ -922,3 +922,18 @@ func TestBodiesImportTheBlockSymbolTable(t *testing.T) {
 	_, err = s.Check(ctx)
 	require.NoError(t, err)
 }
+
+// TestHeaderHasherAgreesWithHeaderHash: the sequencer's header hash, made
+// from cached field digests, is the one readers recompute.
+func TestHeaderHasherAgreesWithHeaderHash(t *testing.T) {
+	strand := ion.NewID()
+	h := newHeaderHasher(strand)
+	millis := []int64{0, 1, 1, 1_700_000_000_123, 1_700_000_000_123, 1_700_000_000_124, -86_400_001, 253_402_300_799_999}
+	seqs := []uint64{0, 1, 2, 127, 128, 1 << 31, 1<<63 - 1, 1<<64 - 1}
+	for i, m := range millis {
+		for _, seq := range seqs {
+			tx := ion.NewID()
+			require.Equal(t, headerHash(strand, seq, tx, m), h.hash(seq, txIDDigest(tx), m), "case %d, seq %d", i, seq)
+		}
+	}
+}

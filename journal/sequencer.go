@@ -351,7 +351,7 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 	millis := max(s.j.opts.Clock().UnixMilli(), st.lastMillis)
 	seq := st.size
 	entries := make([]merkle.Hash, 0, 1+len(p.entries))
-	entries = append(entries, headerHash(s.id, seq, p.txID, millis))
+	entries = append(entries, s.header.hash(seq, p.txIDDigest, millis))
 	entries = append(entries, p.entries...)
 	entriesHash, _ := merkle.Root(entries)
 	rec := record{

@@ -65,6 +65,8 @@ type Strand struct {
 	acc      *merkle.Accumulator
 	inflight []*flight
 
+	header *headerHasher // the sequencer's
+
 	// marks are the stamps of Transaction.Marks (marks.go).
 	marks markTable
 
@@ -80,7 +82,7 @@ type Strand struct {
 
 func newStrand(j *Journal, id string) *Strand {
 	return &Strand{j: j, id: id, notify: make(chan struct{}), gone: make(chan struct{}),
-		wake: make(chan struct{}, 1), marks: newMarkTable()}
+		wake: make(chan struct{}, 1), marks: newMarkTable(), header: newHeaderHasher(id)}
 }
 
 // ID returns the strand id.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/merkle"
 )
 
 // benchStrand opens a journal in a temporary directory on the real disk,
@@ -101,6 +102,23 @@ func BenchmarkProof(b *testing.B) {
 		i := uint64(0)
 		for b.Loop() {
 			if _, err := s.BlockProof(ctx, i%tip, tip); err != nil {
+				b.Fatal(err)
+			}
+			i += 7919
+		}
+	})
+	b.Run("low nodes from blocks", func(b *testing.B) {
+		// What a proof adds when its low siblings are not in the node
+		// cache (after a restart): the 16 blocks around the leaf.
+		db, _, release, err := s.j.store()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer release()
+		get := s.nodeGetter(db, nil)
+		i := uint64(0)
+		for b.Loop() {
+			if _, err := get(merkle.NodeID{Level: 3, Index: (i % tip) >> 3}); err != nil {
 				b.Fatal(err)
 			}
 			i += 7919

@@ -27,8 +27,11 @@ type Options struct {
 	CacheSize int64
 	// NodeCacheSize is the memory, in bytes, each strand may use to keep
 	// the upper levels of its Merkle tree for proofs (32 bytes a node).
-	// Default: 32 MiB, which holds every node above the leaves of a strand
-	// of a million blocks. Negative disables the cache.
+	// Default: 64 MiB, which holds every node above the leaves of a strand
+	// of two million blocks (allocated as the strand grows). Beyond, the
+	// lowest levels are dropped; a proof then computes its nodes below
+	// level 4 from the 16 blocks around its leaf (they are not stored).
+	// Negative disables the cache.
 	NodeCacheSize int
 	// CompressionMinSize is the smallest block body that is zstd-compressed
 	// (compressed only if that saves at least a tenth). Pebble already
@@ -76,7 +79,7 @@ func (o *Options) EnsureDefaults() *Options {
 		o.CacheSize = 256 << 20
 	}
 	if o.NodeCacheSize == 0 {
-		o.NodeCacheSize = 32 << 20
+		o.NodeCacheSize = 64 << 20
 	}
 	if o.CompressionMinSize == 0 {
 		o.CompressionMinSize = 4096

@@ -34,7 +34,10 @@
 // Pebble batch and syncs once. A conflict fails only its own transaction.
 // The sequencer is pipelined: it applies the next group while earlier
 // groups wait for their sync, and acknowledges groups in order once synced
-// (sequencer.go).
+// (sequencer.go). A transaction may also name marks it changes
+// (Transaction.Marks): in-memory stamps that readers record and
+// validations compare, for conflicts with what a reader observed as a
+// whole, a table scanned say, without a key written per change (marks.go).
 //
 // # Storage
 //
@@ -43,11 +46,12 @@
 //
 //	0x01 strand 'm'                       strand state: size, last block hash, last timestamp
 //	0x01 strand 'b' seq(8)                a block (see below)
-//	0x01 strand 'n' level(1) index(8)     a perfect Merkle node above the leaves (older versions stored leaves too)
+//	0x01 strand 'n' level(1) index(8)     a perfect Merkle node of level 4 or more (older versions stored all levels)
 //	0x01 strand 't' millis(8) seq(8)      time index of older versions, no longer written or read
 //
-// Everything but the blocks can be derived from them; the Merkle nodes are
-// kept for proofs. Timestamps never decrease along a strand, so a time is
+// Everything but the blocks can be derived from them; the Merkle nodes of
+// level 4 and up are kept for proofs, the ones below (seven of every eight)
+// are computed from the 16 blocks under them and kept in memory. Timestamps never decrease along a strand, so a time is
 // found by a binary search over the blocks' headers (FirstAtOrAfter).
 //
 // A block is stored as a fixed header (timestamp, transaction id, blockHash,
@@ -63,7 +67,8 @@
 //
 // Blocks are read by sequence number and by time range, revisions by block
 // and document id; [Strand.Follow] delivers each block once it is durable.
-// Digests and proofs are computed from stored nodes in O(log n) reads.
+// Digests and proofs are computed from stored nodes in O(log n) reads (the
+// nodes below level 4 from the blocks under them, or the node cache).
 // Every block read is re-verified (its revision hashes, entries and block
 // hash); stored bytes that fail verification return an error that matches
 // [ErrCorrupt], distinct from I/O errors. [Strand.Check] re-verifies a whole

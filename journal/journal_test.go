@@ -16,6 +16,7 @@ import (
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/merkle"
 	"github.com/quilldb/quill/verify"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -270,63 +271,77 @@ func TestConcurrentCommittersGetDistinctContiguousBlocks(t *testing.T) {
 func TestValidationSeesEarlierTransactionsOfTheGroup(t *testing.T) {
 	j, s := newTestStrand(t)
 	key := []byte("counter")
-	const workers, rounds = 16, 20
+	wins, _ := raceOnCounter(t, j, s, key, 16, 20, func(read func() uint64) *Transaction {
+		cur := read()
+		tx := insertTx(0, ion.NewID())
+		tx.Validate = func(r ValidationReader) error {
+			v, _, err := r.Get(key)
+			if err != nil {
+				return err
+			}
+			now := uint64(0)
+			if len(v) == 8 {
+				now = binary.BigEndian.Uint64(v)
+			}
+			if now != cur {
+				return errTestConflict
+			}
+			return nil
+		}
+		return tx
+	})
+	require.Equal(t, uint64(wins), s.Size(), "conflicting transactions wrote no block")
+	_, err := s.Check(ctx)
+	require.NoError(t, err)
+}
+
+var errTestConflict = errors.New("conflict")
+
+// raceOnCounter runs read-modify-write transactions on a counter key from
+// workers goroutines, rounds each. attempt reads the counter with read and
+// returns a transaction whose Validate returns errTestConflict when what it
+// read changed; the write of the counter plus one is added here. It
+// requires that no increment was lost and returns how many transactions
+// committed and how many conflicted.
+func raceOnCounter(t *testing.T, j *Journal, s *Strand, key []byte, workers, rounds int,
+	attempt func(read func() uint64) *Transaction) (wins, conflicts int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	wins, conflicts := 0, 0
-	errConflict := errors.New("conflict")
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range rounds {
-				read, _, err := j.Get(key)
-				if err != nil {
-					t.Error(err)
-					return
-				}
 				cur := uint64(0)
-				if len(read) == 8 {
-					cur = binary.BigEndian.Uint64(read)
-				}
-				tx := insertTx(0, ion.NewID())
-				tx.Writes = []Write{{Key: key, Value: binary.BigEndian.AppendUint64(nil, cur+1)}}
-				tx.Validate = func(r ValidationReader) error {
-					v, _, err := r.Get(key)
-					if err != nil {
-						return err
-					}
-					now := uint64(0)
+				read := func() uint64 {
+					v, _, err := j.Get(key)
+					assert.NoError(t, err)
 					if len(v) == 8 {
-						now = binary.BigEndian.Uint64(v)
+						cur = binary.BigEndian.Uint64(v)
 					}
-					if now != cur {
-						return errConflict
-					}
-					return nil
+					return cur
 				}
-				_, err = s.Commit(ctx, tx)
+				tx := attempt(read)
+				tx.Writes = append(tx.Writes, Write{Key: key, Value: binary.BigEndian.AppendUint64(nil, cur+1)})
+				_, err := s.Commit(ctx, tx)
 				mu.Lock()
 				switch {
 				case err == nil:
 					wins++
-				case errors.Is(err, errConflict):
+				case errors.Is(err, errTestConflict):
 					conflicts++
 				default:
 					t.Error(err)
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	final, _, err := j.Get(key)
 	require.NoError(t, err)
 	require.Equal(t, uint64(wins), binary.BigEndian.Uint64(final), "every win incremented the counter exactly once")
-	require.Equal(t, uint64(wins), s.Size(), "conflicting transactions wrote no block")
 	require.Equal(t, workers*rounds, wins+conflicts)
-	_, err = s.Check(ctx)
-	require.NoError(t, err)
+	return wins, conflicts
 }
 
 func TestInvalidTransactionsWriteNothing(t *testing.T) {

@@ -1,10 +1,8 @@
 package journal
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/quilldb/quill/ion"
@@ -65,55 +63,20 @@ func TestMarksMoveWithTheTransactionsThatChangeThem(t *testing.T) {
 // own group and in the groups in flight too), no increment is lost.
 func TestMarkValidationLosesNoUpdate(t *testing.T) {
 	j, s := newTestStrand(t)
-	key, mark := []byte("counter"), []byte("counter-mark")
-	const workers, rounds = 16, 25
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins, conflicts := 0, 0
-	errConflict := errors.New("conflict")
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range rounds {
-				stamp := s.Mark(mark)
-				cur, _, err := j.Get(key)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				n := uint64(0)
-				if len(cur) == 8 {
-					n = binary.BigEndian.Uint64(cur)
-				}
-				tx := insertTx(0, ion.NewID())
-				tx.Writes = []Write{{Key: key, Value: binary.BigEndian.AppendUint64(nil, n+1)}}
-				tx.Marks = [][]byte{mark}
-				tx.Validate = func(r ValidationReader) error {
-					if r.Mark(mark) != stamp {
-						return errConflict
-					}
-					return nil
-				}
-				_, err = s.Commit(ctx, tx)
-				mu.Lock()
-				switch {
-				case err == nil:
-					wins++
-				case errors.Is(err, errConflict):
-					conflicts++
-				default:
-					t.Error(err)
-				}
-				mu.Unlock()
+	mark := []byte("counter-mark")
+	_, conflicts := raceOnCounter(t, j, s, []byte("counter"), 16, 25, func(read func() uint64) *Transaction {
+		stamp := s.Mark(mark) // before the read it covers
+		read()
+		tx := insertTx(0, ion.NewID())
+		tx.Marks = [][]byte{mark}
+		tx.Validate = func(r ValidationReader) error {
+			if r.Mark(mark) != stamp {
+				return errTestConflict
 			}
-		}()
-	}
-	wg.Wait()
-	final, _, err := j.Get(key)
-	require.NoError(t, err)
-	require.Equal(t, uint64(wins), binary.BigEndian.Uint64(final), "every win incremented the counter exactly once")
-	require.Equal(t, workers*rounds, wins+conflicts)
+			return nil
+		}
+		return tx
+	})
 	require.Positive(t, conflicts, "sixteen writers of one counter never conflicted")
 }
 

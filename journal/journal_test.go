@@ -695,6 +695,14 @@ func TestDeleteStrandStopsCommitsFirst(t *testing.T) {
 	n := 0
 	require.NoError(t, j.Scan(ctx, []byte{keyPrefix}, []byte{keyPrefix + 1}, func(_, _ []byte) error { n++; return nil }))
 	require.Zero(t, n, "no block was written after the strand was deleted")
+
+	// A reader holding an address from before (a committed view, say)
+	// learns that the strand is gone, not that the journal is corrupt.
+	_, err := s.ReadData(0, DataRef{Offset: 1, Length: 1})
+	require.ErrorIs(t, err, ErrStrandNotFound)
+	require.NotErrorIs(t, err, ErrCorrupt)
+	_, err = s.Block(ctx, 0)
+	require.ErrorIs(t, err, ErrStrandNotFound)
 }
 
 // TestGivenDataHashIsUsed: a revision's precomputed data hash replaces the

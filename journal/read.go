@@ -50,9 +50,21 @@ func (s *Strand) readBlock(r getter, seq uint64) (*Block, error) {
 		return nil, fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)
 	}
 	if !ok {
-		return nil, &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: "block below the tip is missing"}
+		return nil, s.missing(seq, "block below the tip is missing")
 	}
 	return decodeBlock(s.id, seq, raw)
+}
+
+// missing is the error for a block that is not in the store: the strand
+// was deleted (a read racing DeleteStrand, say through a committed view
+// read before), or the journal is corrupt.
+func (s *Strand) missing(seq uint64, problem string) error {
+	select {
+	case <-s.gone:
+		return fmt.Errorf("%w: %s was deleted", ErrStrandNotFound, s.id)
+	default:
+		return &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: problem}
+	}
 }
 
 // ReadData returns a copy of the document that ref (from
@@ -263,7 +275,7 @@ func (s *Strand) recordHeader(r getter, seq uint64) (h [recordHeaderSize]byte, e
 func (s *Strand) withRecord(r getter, seq uint64, missing string, fn func(v []byte) error) error {
 	v, closer, err := r.Get(blockKey(s.id, seq))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return &CorruptionError{Strand: s.id, SequenceNo: int64(seq), Problem: missing}
+		return s.missing(seq, missing)
 	}
 	if err != nil {
 		return fmt.Errorf("journal: read block %s/%d: %w", s.id, seq, err)

@@ -100,17 +100,25 @@ func (m *markTable) publish(names [][]byte, stamp uint64) {
 // ValidationReader.Mark. See Transaction.Marks.
 func (s *Strand) Mark(name []byte) uint64 { return s.marks.read(name) }
 
-// resync makes the sequencer's stamps the readers' again after groups in
-// flight failed: a stamp given to a block that was never applied would
-// otherwise differ from what readers record until the mark changes again,
-// failing every validation of it meanwhile.
+// resync gives every slot one new stamp, for readers and the sequencer
+// alike, after groups in flight failed. A stamp given to a block that was
+// never applied would otherwise differ from what readers record until the
+// mark changed again, failing every validation of it meanwhile; and a
+// reader may have seen the writes of a group that was applied and then
+// lost with its log sync (readers see a group before its sync), which
+// only a changed stamp tells it. Every reader in flight conflicts once.
 func (m *markTable) resync() {
-	a := m.applied.Load()
-	if m.stamped == nil || a == nil {
-		m.stamped = nil
+	if m.stamped == nil {
 		return
 	}
+	a := m.applied.Load()
+	if a == nil {
+		a = new([markSlots]atomic.Uint64)
+		m.applied.Store(a)
+	}
+	m.clock++
 	for i := range m.stamped {
-		m.stamped[i] = a[i].Load()
+		m.stamped[i] = m.clock
+		a[i].Store(m.clock)
 	}
 }

@@ -148,6 +148,11 @@ func mapJournalErr(err error) error {
 	return err
 }
 
+// JournalStats returns the counters of the commit path of every ledger of
+// the DB since it was opened (groups, transactions, the write-ahead log's
+// syncs and their time): see journal.Stats.
+func (db *DB) JournalStats() journal.Stats { return db.j.Stats() }
+
 // ARN returns the ARN of the ledger with the given name.
 func (db *DB) ARN(name string) string {
 	return fmt.Sprintf("arn:aws:qldb:%s:%s:ledger/%s", db.opts.Region, db.opts.Account, name)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/quilldb/quill/journal"
 )
 
 // usage is the process's CPU time and the bytes it has written to
@@ -58,5 +60,32 @@ func addUsage(r *Result, before, after usage, ops int64) {
 	r.Extra["cpuUsPerTx"] = float64(after.cpu-before.cpu) / float64(time.Microsecond) / float64(ops)
 	if before.written >= 0 && after.written >= 0 {
 		r.Extra["writtenBPerTx"] = float64(after.written-before.written) / float64(ops)
+	}
+}
+
+// journalCounted is a store that counts what its commit path did (Quill):
+// transactions per group and how busy the write-ahead log was say whether
+// commits were batched and whether the disk or the CPU set the rate.
+type journalCounted interface{ JournalStats() journal.Stats }
+
+// readJournal returns the store's commit path counters, if it has them.
+func readJournal(s Store) (journal.Stats, bool) {
+	if c, ok := s.(journalCounted); ok {
+		return c.JournalStats(), true
+	}
+	return journal.Stats{}, false
+}
+
+// addJournal adds to r the commit path's figures over a measured point:
+// transactions per group, the mean log sync, and the share of the wall time
+// the log spent syncing.
+func addJournal(r *Result, before, after journal.Stats, elapsed time.Duration) {
+	d := after.Sub(before)
+	if d.Groups > 0 {
+		r.Extra["txPerGroup"] = float64(d.Transactions) / float64(d.Groups)
+	}
+	if d.LogSyncs > 0 && elapsed > 0 {
+		r.Extra["logSyncUs"] = float64(d.LogSyncTime) / float64(time.Microsecond) / float64(d.LogSyncs)
+		r.Extra["logBusyPct"] = 100 * float64(d.LogSyncTime) / float64(elapsed)
 	}
 }

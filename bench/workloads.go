@@ -89,6 +89,7 @@ func runCommit(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 		retries := 0
 		rng := rand.New(rand.NewPCG(uint64(clients), 7))
 		before := readUsage()
+		journalBefore, counted := readJournal(s)
 		ops, elapsed, lat, err := measure(ctx, clients, c.Duration, func(client, i int) error {
 			docs := make([][]byte, c.DocsPerTx)
 			var ks []string
@@ -111,12 +112,16 @@ func runCommit(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 			return err
 		})
 		after := readUsage()
+		journalAfter, _ := readJournal(s)
 		cleanup()
 		if err != nil {
 			return nil, err
 		}
 		r := point(e.Name(), Commit, clients, 0, ops, elapsed, lat)
 		addUsage(&r, before, after, ops)
+		if counted {
+			addJournal(&r, journalBefore, journalAfter, elapsed)
+		}
 		r.Extra["docsPerTx"] = float64(c.DocsPerTx)
 		if c.Updates {
 			r.Extra["hotSet"] = float64(c.HotSet)

@@ -34,6 +34,7 @@ type Journal struct {
 	// (walwatch.go) and lowered when the store is reopened.
 	applyMu   sync.Mutex
 	walFailed atomic.Bool
+	counters  counters // Stats
 
 	strandsMu sync.Mutex
 	strands   map[string]*Strand
@@ -147,7 +148,7 @@ func (j *Journal) openStore() (db *pebble.DB, err error) {
 	cache := pebble.NewCache(j.opts.CacheSize)
 	defer cache.Unref()
 	po := &pebble.Options{
-		FS:     walWatch{FS: j.opts.FS, failed: &j.walFailed},
+		FS:     walWatch{FS: j.opts.FS, failed: &j.walFailed, counters: &j.counters},
 		Logger: pebbleLogger{l: j.opts.Logger},
 		Cache:  cache,
 		// Larger memtables mean fewer flushes and a shallower L0 under a

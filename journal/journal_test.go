@@ -960,3 +960,21 @@ func TestHeaderHasherAgreesWithHeaderHash(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsCountTheCommitPath: every committed transaction is counted once,
+// in a group, and synced commits sync the log.
+func TestStatsCountTheCommitPath(t *testing.T) {
+	j, s := newTestStrand(t)
+	before := j.Stats()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { commitN(t, s, 10) })
+	}
+	wg.Wait()
+	d := j.Stats().Sub(before)
+	require.Equal(t, uint64(80), d.Transactions)
+	require.GreaterOrEqual(t, d.Groups, uint64(1))
+	require.LessOrEqual(t, d.Groups, d.Transactions)
+	require.GreaterOrEqual(t, d.LogSyncs, uint64(1))
+	require.LessOrEqual(t, d.LogSyncs, d.Groups+2, "at most a sync per group (and the log's own)")
+}

@@ -281,6 +281,8 @@ func (s *Strand) commitGroup(group []*request) {
 	for _, r := range f.accepted {
 		s.marks.publish(r.p.tx.Marks, r.stamp) // the writes are visible now
 	}
+	s.j.counters.groups.Add(1)
+	s.j.counters.transactions.Add(uint64(len(f.accepted)))
 	s.state, s.acc = st, acc
 	f.state, f.acc = st, acc
 	s.inflight = append(s.inflight, f)

@@ -3,6 +3,7 @@ package journal
 import (
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -23,10 +24,12 @@ import (
 // sticky for it (Pebble takes the error up only when a later write fills a
 // block).
 
-// walWatch is a vfs.FS that watches its log files.
+// walWatch is a vfs.FS that watches its log files. It also times their
+// syncs (Stats).
 type walWatch struct {
 	vfs.FS
-	failed *atomic.Bool
+	failed   *atomic.Bool
+	counters *counters
 }
 
 func (w walWatch) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
@@ -43,13 +46,14 @@ func (w walWatch) watch(name string, f vfs.File, err error) (vfs.File, error) {
 	if err != nil || !strings.HasSuffix(name, ".log") {
 		return f, err
 	}
-	return &watchedLog{File: f, failed: w.failed}, nil
+	return &watchedLog{File: f, failed: w.failed, counters: w.counters}, nil
 }
 
 // watchedLog is a log file whose failed writes and syncs raise failed.
 type watchedLog struct {
 	vfs.File
-	failed *atomic.Bool
+	failed   *atomic.Bool
+	counters *counters
 }
 
 func (f *watchedLog) note(err error) error {
@@ -69,11 +73,18 @@ func (f *watchedLog) WriteAt(p []byte, off int64) (int, error) {
 	return n, f.note(err)
 }
 
-func (f *watchedLog) Sync() error { return f.note(f.File.Sync()) }
+func (f *watchedLog) Sync() error {
+	defer f.counters.logSynced(time.Now())
+	return f.note(f.File.Sync())
+}
 
-func (f *watchedLog) SyncData() error { return f.note(f.File.SyncData()) }
+func (f *watchedLog) SyncData() error {
+	defer f.counters.logSynced(time.Now())
+	return f.note(f.File.SyncData())
+}
 
 func (f *watchedLog) SyncTo(length int64) (bool, error) {
+	defer f.counters.logSynced(time.Now())
 	full, err := f.File.SyncTo(length)
 	return full, f.note(err)
 }

@@ -978,3 +978,24 @@ func TestStatsCountTheCommitPath(t *testing.T) {
 	require.GreaterOrEqual(t, d.LogSyncs, uint64(1))
 	require.LessOrEqual(t, d.LogSyncs, d.Groups+2, "at most a sync per group (and the log's own)")
 }
+
+// TestNodeCacheLowLevelsStayWithinBudget: low nodes put far from the end
+// of their level (after a restart, by proofs or new commits) leave holes
+// counted against the budget, and are refused past it.
+func TestNodeCacheLowLevelsStayWithinBudget(t *testing.T) {
+	c := nodeCache{budget: 100, level: 1}
+	c.addComputed([]cachedNode{{merkle.NodeID{Level: 1, Index: 60}, merkle.Hash{1}}})
+	require.Equal(t, 61, c.count, "the node and the holes before it")
+	h, ok := c.get(merkle.NodeID{Level: 1, Index: 60})
+	require.True(t, ok)
+	require.Equal(t, merkle.Hash{1}, h)
+	_, ok = c.get(merkle.NodeID{Level: 1, Index: 59})
+	require.False(t, ok, "a hole is a miss")
+	c.addComputed([]cachedNode{{merkle.NodeID{Level: 1, Index: 10}, merkle.Hash{2}}})
+	_, ok = c.get(merkle.NodeID{Level: 1, Index: 10})
+	require.True(t, ok, "a hole filled")
+	c.addComputed([]cachedNode{{merkle.NodeID{Level: 2, Index: 50}, merkle.Hash{3}}})
+	_, ok = c.get(merkle.NodeID{Level: 2, Index: 50})
+	require.False(t, ok, "51 more would pass the budget")
+	require.LessOrEqual(t, c.count, c.budget)
+}

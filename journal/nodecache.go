@@ -98,7 +98,9 @@ func (c *nodeCache) put(id merkle.NodeID, h merkle.Hash) {
 	case id.Level >= storedNodeLevel:
 	case id.Index < uint64(len(l)):
 		l[id.Index] = h
-	case id.Index-uint64(len(l)) < uint64(c.budget-c.count):
+	case c.count < c.budget && id.Index-uint64(len(l)) < uint64(c.budget-c.count):
+		// Grow within the budget only: readers add nodes here
+		// (addComputed) without dropping levels.
 		grown := int(id.Index) + 1 - len(l)
 		c.levels[i] = append(append(l, make([]merkle.Hash, grown-1)...), h)
 		c.count += grown

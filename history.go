@@ -88,23 +88,21 @@ func (l *Ledger) scanTableHistory(ctx context.Context, tableID, documentID strin
 //
 // The views are read first, from a snapshot taken before the history's:
 // a document changed in between then has its old latest version in both
-// (read once) and maybe newer ones in the history, never a gap.
+// (read once) and maybe newer ones in the history, never a gap. Revisions
+// in blocks not yet durable when the read starts are left out: a group's
+// views and history keys are in the store from its apply, before its log
+// sync ends and its blocks can be read; the history then still has the
+// version such a revision replaces.
 func (l *Ledger) revisionEntries(ctx context.Context, tableID, documentID string, fn func(historyEntry) error) error {
-	viewLo := append(append(dataPrefix(l.strand.ID(), kindDoc), tableID...), documentID...)
-	idAt := len(viewLo) - len(documentID)
+	durable := l.strand.Size()
 	views, stop := iter.Pull2(func(yield func(historyEntry, error) bool) {
-		err := l.db.j.Scan(ctx, viewLo, keyspace.End(viewLo), func(k, v []byte) error {
-			if len(v) < viewHeader {
-				return fmt.Errorf("quill: committed view of %s has %d bytes", k[idAt:], len(v))
+		for e, err := range l.viewEntries(ctx, tableID, documentID) {
+			if err == nil && e.seq >= durable {
+				continue
 			}
-			if !yield(historyEntry{docID: string(k[idAt:]), version: int64(binary.BigEndian.Uint64(v[8:])),
-				seq: binary.BigEndian.Uint64(v), txTime: time.UnixMilli(int64(binary.BigEndian.Uint64(v[16:]))).UTC()}, nil) {
-				return errStopScan
+			if !yield(e, err) {
+				return
 			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errStopScan) {
-			yield(historyEntry{}, err)
 		}
 	})
 	defer stop()
@@ -127,6 +125,9 @@ func (l *Ledger) revisionEntries(ctx context.Context, tableID, documentID string
 	histLo := append(append(dataPrefix(l.strand.ID(), kindHistory), tableID...), documentID...)
 	err = l.db.j.Scan(ctx, histLo, keyspace.End(histLo), func(k, v []byte) error {
 		e := decodeHistoryEntry(k, v)
+		if e.seq >= durable {
+			return nil
+		}
 		if err := emitViewsBefore(e.docID); err != nil {
 			return err
 		}
@@ -143,6 +144,49 @@ func (l *Ledger) revisionEntries(ctx context.Context, tableID, documentID string
 		return err
 	}
 	return emitViewsBefore("")
+}
+
+// viewEntries yields the live versions of a table's documents (of one
+// document if documentID is set: a point read) from their committed views,
+// in document id order, then an error if reading failed.
+func (l *Ledger) viewEntries(ctx context.Context, tableID, documentID string) iter.Seq2[historyEntry, error] {
+	entry := func(docID string, v []byte) (historyEntry, error) {
+		if len(v) < viewHeader {
+			return historyEntry{}, fmt.Errorf("quill: committed view of %s has %d bytes", docID, len(v))
+		}
+		return historyEntry{docID: docID, version: int64(binary.BigEndian.Uint64(v[8:])),
+			seq: binary.BigEndian.Uint64(v), txTime: time.UnixMilli(int64(binary.BigEndian.Uint64(v[16:]))).UTC()}, nil
+	}
+	if documentID != "" {
+		return func(yield func(historyEntry, error) bool) {
+			v, ok, err := l.db.j.Get(docKey(l.strand.ID(), tableID, documentID))
+			if err == nil && !ok {
+				return
+			}
+			if err == nil {
+				e, err := entry(documentID, v)
+				yield(e, err)
+				return
+			}
+			yield(historyEntry{}, err)
+		}
+	}
+	lo := append(dataPrefix(l.strand.ID(), kindDoc), tableID...)
+	return func(yield func(historyEntry, error) bool) {
+		err := l.db.j.Scan(ctx, lo, keyspace.End(lo), func(k, v []byte) error {
+			e, err := entry(string(k[len(lo):]), v)
+			if err != nil {
+				return err
+			}
+			if !yield(e, nil) {
+				return errStopScan
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopScan) {
+			yield(historyEntry{}, err)
+		}
+	}
 }
 
 // errStopScan ends a Scan whose reader stopped early.

@@ -141,7 +141,7 @@ func Run(ctx context.Context, db *quill.DB, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p.step("Check re-verified all %d blocks and %d Merkle nodes of the journal", rep.Blocks, rep.Nodes)
+	p.step("Check re-verified all %d blocks and the Merkle tree over them (%d stored nodes)", rep.Blocks, rep.Nodes)
 	fmt.Fprintf(out, "\nNext: run `quill ledgers` and `quill verify` with the same --data.\n")
 	return p.err
 }

@@ -140,11 +140,11 @@ func verifyLedgers(ctx context.Context, db *quill.DB, only string, out io.Writer
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s: %d blocks and %d Merkle nodes verified; digest %s at %s\n",
+		fmt.Fprintf(out, "%s: %d blocks and their Merkle tree (%d stored nodes) verified; digest %s at %s\n",
 			name, rep.Blocks, rep.Nodes, d.Digest, d.Tip)
 		blocks += rep.Blocks
 		nodes += rep.Nodes
 	}
-	_, err := fmt.Fprintf(out, "verified %d ledgers: %d blocks and %d Merkle nodes\n", len(names), blocks, nodes)
+	_, err := fmt.Fprintf(out, "verified %d ledgers: %d blocks and their Merkle trees (%d stored nodes)\n", len(names), blocks, nodes)
 	return err
 }

@@ -44,13 +44,14 @@ type tableRecord struct {
 	TextIndexes []string `json:"textIndexes,omitempty"`
 }
 
-// indexKeyValue is the value an index entry of field is keyed by.
-func (t *tableRecord) indexKeyValue(field string, v ion.Value) ion.Value {
+// indexKey is the hash an index entry of field is keyed by: v's, or for a
+// symbol in a text index the string of its text's.
+func (t *tableRecord) indexKey(field string, v ion.Value) [32]byte {
 	if v.Type() == ion.SymbolType && !v.IsNull() && slices.Contains(t.TextIndexes, field) {
 		text, _ := v.SymbolToken().Text()
-		return ion.String(text).WithAnnotations(v.Annotations()...)
+		v = ion.String(text).WithAnnotations(v.Annotations()...)
 	}
-	return v
+	return ion.Hash(v)
 }
 
 // Tx is one transaction. It is not safe for concurrent use; it must not be
@@ -514,7 +515,7 @@ func (tx *Tx) createIndex(table, field string) (string, error) {
 	tx.putTable(t)
 	for _, d := range docs {
 		if v, ok := d.Data.Get(field); ok {
-			tx.put(indexEntryKey(tx.strand, t, field, v, d.ID), nil)
+			tx.put(indexEntryKey(tx.strand, t.ID, field, t.indexKey(field, v), d.ID), nil)
 		}
 	}
 	tx.touchTable(t)
@@ -565,8 +566,8 @@ func IndexID(tableID, field string) string {
 	return ion.FormatID(binary.BigEndian.Uint64(h[:8]), binary.BigEndian.Uint64(h[8:16]))
 }
 
-func indexEntryKey(strand string, t *tableRecord, field string, v ion.Value, docID string) []byte {
-	return append(indexPrefix(strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v))), docID...)
+func indexEntryKey(strand, tableID, field string, key [32]byte, docID string) []byte {
+	return append(indexPrefix(strand, tableID, field, key), docID...)
 }
 
 // touchTable marks a table as written, so that scans of it in concurrent
@@ -757,22 +758,26 @@ func (tx *Tx) write(t *tableRecord, id string, base *Document, data document, de
 		}
 	}
 	for _, field := range t.Indexes {
+		var keyBefore, keyAfter [32]byte
 		before, had := old.Get(field)
+		if had {
+			keyBefore = t.indexKey(field, before)
+			tx.del(indexEntryKey(tx.strand, t.ID, field, keyBefore, id))
+		}
 		after, has := now.Get(field)
 		has = has && !deleted
-		if had {
-			tx.del(indexEntryKey(tx.strand, t, field, before, id))
-		}
 		if has {
-			tx.put(indexEntryKey(tx.strand, t, field, after, id), nil)
+			keyAfter = t.indexKey(field, after)
+			tx.put(indexEntryKey(tx.strand, t.ID, field, keyAfter, id), nil)
 		}
 		// Lookups of a value conflict with the transactions that add or
-		// remove entries of it (an unchanged value changes no entry).
-		if had && (!has || !ion.Equal(t.indexKeyValue(field, before), t.indexKeyValue(field, after))) {
-			tx.markIndexValue(t, field, before)
+		// remove entries of it (an unchanged key changes no entry).
+		unchanged := had && has && keyBefore == keyAfter
+		if had && !unchanged {
+			tx.markIndexValue(t, field, keyBefore)
 		}
-		if has && (!had || !ion.Equal(t.indexKeyValue(field, before), t.indexKeyValue(field, after))) {
-			tx.markIndexValue(t, field, after)
+		if has && !unchanged {
+			tx.markIndexValue(t, field, keyAfter)
 		}
 	}
 	if existed {
@@ -889,16 +894,17 @@ func (tx *Tx) Lookup(table, field string, value any) ([]Document, error) {
 	return tx.indexLookup(t, field, v, func(got ion.Value) bool { return ion.Equal(got, v) })
 }
 
-// markIndexValue marks a change of the entries of one indexed value.
-func (tx *Tx) markIndexValue(t *tableRecord, field string, v ion.Value) {
-	tx.touch(indexValueMark(tx.strand, t.ID, field, ion.Hash(t.indexKeyValue(field, v))))
+// markIndexValue marks a change of the entries of one indexed value (by
+// its index key).
+func (tx *Tx) markIndexValue(t *tableRecord, field string, key [32]byte) {
+	tx.touch(indexValueMark(tx.strand, t.ID, field, key))
 }
 
 // indexLookup reads the documents the index on field keys under v's key,
 // and keeps those whose value match accepts (index keys are hashes, and a
 // text index keys strings and symbols alike).
 func (tx *Tx) indexLookup(t *tableRecord, field string, v ion.Value, match func(ion.Value) bool) ([]Document, error) {
-	h := ion.Hash(t.indexKeyValue(field, v))
+	h := t.indexKey(field, v)
 	// The value's mark, not the table's write counter: only a transaction
 	// that adds or removes an entry of this value conflicts with the lookup
 	// (a change to a document found is caught by the read of its view).

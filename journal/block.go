@@ -406,7 +406,11 @@ type record struct {
 
 // recordHeaderSize is the fixed part of a stored record: version, flags,
 // millis, transaction id, block hash, entries hash, previous block hash.
-const recordHeaderSize = 2 + 8 + ion.IDLength + 3*merkle.Size
+// The block hash, a Merkle leaf, is at recordBlockHashAt.
+const (
+	recordBlockHashAt = 2 + 8 + ion.IDLength
+	recordHeaderSize  = recordBlockHashAt + 3*merkle.Size
+)
 
 func (r *record) encode() []byte { return r.appendTo(make([]byte, 0, r.size())) }
 
@@ -459,7 +463,7 @@ func decodeRecord(b []byte) (*record, error) {
 	r := &record{compressed: b[1]&flagCompressed != 0, split: b[1]&flagSplitData != 0}
 	r.millis = int64(binary.BigEndian.Uint64(b[2:10]))
 	r.txID = string(b[10 : 10+ion.IDLength])
-	off := 10 + ion.IDLength
+	off := recordBlockHashAt
 	copy(r.blockHash[:], b[off:])
 	copy(r.entriesHash[:], b[off+32:])
 	copy(r.previousBlockHash[:], b[off+64:])

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/merkle"
 )
 
@@ -246,8 +245,7 @@ func (s *Strand) firstAtOrAfter(ctx context.Context, r getter, size uint64, mill
 // before 2026-12 have them too; Check verifies those).
 func (s *Strand) leaf(r getter, seq uint64) (merkle.Hash, error) {
 	h, err := s.recordHeader(r, seq)
-	const at = 2 + 8 + ion.IDLength // version, flags, millis, transaction id
-	return merkle.Hash(h[at : at+merkle.Size]), err
+	return merkle.Hash(h[recordBlockHashAt : recordBlockHashAt+merkle.Size]), err
 }
 
 // blockMillis reads the blockTimestamp of the block at seq from its
@@ -495,48 +493,59 @@ func (s *Strand) WaitSettled(ctx context.Context, t time.Time) error {
 // Stores written before 2026-12 have them stored too; Check verifies them.
 const storedNodeLevel = 4
 
-// leafChunk holds the leaves of one aligned run of 2^storedNodeLevel blocks.
+// leafChunk is one aligned run of 2^storedNodeLevel blocks: how many of
+// its leaves are in the store and the perfect nodes below storedNodeLevel
+// over them, each computed once.
 type leafChunk struct {
-	first  uint64 // the first block of the run
-	leaves []merkle.Hash
+	first  uint64                             // the first block of the run
+	leaves int                                // its blocks present, from first on
+	levels [storedNodeLevel - 1][]merkle.Hash // levels[l-1][i] is node (l, first>>l + i)
 	ok     bool
 }
 
-// lowNode computes a node below storedNodeLevel from its leaves.
+// lowNode returns a node below storedNodeLevel, computed from the leaves
+// of its run of blocks.
 func (s *Strand) lowNode(r pebble.Reader, chunk *leafChunk, id merkle.NodeID, derived func([]cachedNode)) (merkle.Hash, error) {
-	lo := id.Index << id.Level
-	hi := lo + 1<<id.Level
-	first := lo &^ (1<<storedNodeLevel - 1)
+	first := (id.Index << id.Level) &^ (1<<storedNodeLevel - 1)
 	if !chunk.ok || chunk.first != first {
 		leaves, err := s.readLeaves(r, first, first+1<<storedNodeLevel)
 		if err != nil {
 			return merkle.Hash{}, err
 		}
-		*chunk = leafChunk{first: first, leaves: leaves, ok: true}
+		*chunk = leafChunk{first: first, leaves: len(leaves), levels: lowNodes(leaves), ok: true}
 		if derived != nil {
-			derived(lowNodes(first, leaves))
+			derived(chunk.nodes())
 		}
 	}
-	if hi-first > uint64(len(chunk.leaves)) {
-		return merkle.Hash{}, &CorruptionError{Strand: s.id, SequenceNo: int64(first) + int64(len(chunk.leaves)),
-			Problem: fmt.Sprintf("block below the tip is missing (a leaf of Merkle node %s)", id)}
+	if nodes, i := chunk.levels[id.Level-1], id.Index-first>>id.Level; i < uint64(len(nodes)) {
+		return nodes[i], nil
 	}
-	root, _ := merkle.Root(chunk.leaves[lo-first : hi-first])
-	return root, nil
+	return merkle.Hash{}, &CorruptionError{Strand: s.id, SequenceNo: int64(first) + int64(chunk.leaves),
+		Problem: fmt.Sprintf("block below the tip is missing (a leaf of Merkle node %s)", id)}
 }
 
-// lowNodes returns the perfect nodes below storedNodeLevel over leaves,
-// the leaves from block first on.
-func lowNodes(first uint64, leaves []merkle.Hash) []cachedNode {
-	var out []cachedNode
+// lowNodes returns, level by level, the perfect nodes below
+// storedNodeLevel over leaves (an aligned run's, from its start).
+func lowNodes(leaves []merkle.Hash) (levels [storedNodeLevel - 1][]merkle.Hash) {
 	level := leaves
-	for l := uint8(1); l < storedNodeLevel && len(level) > 1; l++ {
+	for l := range levels {
 		next := make([]merkle.Hash, len(level)/2)
 		for i := range next {
 			next[i] = merkle.Dot(level[2*i], level[2*i+1])
-			out = append(out, cachedNode{merkle.NodeID{Level: l, Index: first>>l + uint64(i)}, next[i]})
 		}
-		level = next
+		levels[l], level = next, next
+	}
+	return levels
+}
+
+// nodes lists the chunk's low nodes with their ids.
+func (c *leafChunk) nodes() []cachedNode {
+	var out []cachedNode
+	for l, level := range c.levels {
+		for i, h := range level {
+			id := merkle.NodeID{Level: uint8(l + 1), Index: c.first>>(l+1) + uint64(i)}
+			out = append(out, cachedNode{id, h})
+		}
 	}
 	return out
 }
@@ -552,8 +561,7 @@ func (s *Strand) readLeaves(r pebble.Reader, lo, hi uint64) ([]merkle.Hash, erro
 		if len(v) < recordHeaderSize {
 			return &CorruptionError{Strand: s.id, SequenceNo: int64(trailingUint64(k)), Problem: "undecodable record", Err: errShortRecord}
 		}
-		const at = 2 + 8 + ion.IDLength // version, flags, millis, transaction id
-		out = append(out, merkle.Hash(v[at:at+merkle.Size]))
+		out = append(out, merkle.Hash(v[recordBlockHashAt:recordBlockHashAt+merkle.Size]))
 		return nil
 	})
 	if errors.Is(err, errStopScan) {

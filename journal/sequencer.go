@@ -268,10 +268,10 @@ func (s *Strand) commitGroup(group []*request) {
 	}
 	if err, fatal := s.j.apply(db, b, opts); err != nil {
 		release()
-		s.marks.resync()
 		if fatal {
-			s.failInFlight(gen, err, f.accepted)
+			s.failInFlight(gen, err, f.accepted) // it resyncs the marks
 		} else {
+			s.marks.resync() // the group's stamps were given, not applied
 			failAll(f.accepted, fmt.Errorf("%w: %w", ErrCommitFailed, err))
 			complete(f.accepted)
 		}

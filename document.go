@@ -152,17 +152,10 @@ func encodeView(d *Document, data []byte, ref journal.DataRef) []byte {
 // decodeView decodes the committed view of docID, reading its data from
 // its block when the view refers to it.
 func (l *Ledger) decodeView(docID string, raw []byte) (Document, error) {
-	if len(raw) < viewHeader+1 {
-		return Document{}, fmt.Errorf("quill: committed view of %s has %d bytes", docID, len(raw))
+	d, err := l.decodeViewHeader(docID, raw)
+	if err != nil {
+		return Document{}, err
 	}
-	d := Document{
-		ID:      docID,
-		Address: journal.Address{Strand: l.strand.ID(), SequenceNo: binary.BigEndian.Uint64(raw)},
-		Version: int64(binary.BigEndian.Uint64(raw[8:])),
-		TxTime:  time.UnixMilli(int64(binary.BigEndian.Uint64(raw[16:]))).UTC(),
-		TxID:    string(raw[24+merkle.Size : viewHeader]),
-	}
-	copy(d.Hash[:], raw[24:])
 	bin := raw[viewHeader:]
 	if bin[0] == viewRefMarker {
 		off, n := binary.Uvarint(bin[1:])
@@ -180,5 +173,22 @@ func (l *Ledger) decodeView(docID string, raw []byte) (Document, error) {
 		return Document{}, fmt.Errorf("quill: committed view of %s: %w", docID, err)
 	}
 	d.Data = data
+	return d, nil
+}
+
+// decodeViewHeader decodes what the committed view of docID says of its
+// revision without its data: the metadata, the hash and the address.
+func (l *Ledger) decodeViewHeader(docID string, raw []byte) (Document, error) {
+	if len(raw) < viewHeader+1 {
+		return Document{}, fmt.Errorf("quill: committed view of %s has %d bytes", docID, len(raw))
+	}
+	d := Document{
+		ID:      docID,
+		Address: journal.Address{Strand: l.strand.ID(), SequenceNo: binary.BigEndian.Uint64(raw)},
+		Version: int64(binary.BigEndian.Uint64(raw[8:])),
+		TxTime:  time.UnixMilli(int64(binary.BigEndian.Uint64(raw[16:]))).UTC(),
+		TxID:    string(raw[24+merkle.Size : viewHeader]),
+	}
+	copy(d.Hash[:], raw[24:])
 	return d, nil
 }

@@ -151,11 +151,8 @@ func (l *Ledger) revisionEntries(ctx context.Context, tableID, documentID string
 // in document id order, then an error if reading failed.
 func (l *Ledger) viewEntries(ctx context.Context, tableID, documentID string) iter.Seq2[historyEntry, error] {
 	entry := func(docID string, v []byte) (historyEntry, error) {
-		if len(v) < viewHeader {
-			return historyEntry{}, fmt.Errorf("quill: committed view of %s has %d bytes", docID, len(v))
-		}
-		return historyEntry{docID: docID, version: int64(binary.BigEndian.Uint64(v[8:])),
-			seq: binary.BigEndian.Uint64(v), txTime: time.UnixMilli(int64(binary.BigEndian.Uint64(v[16:]))).UTC()}, nil
+		d, err := l.decodeViewHeader(docID, v)
+		return historyEntry{docID: docID, version: d.Version, seq: d.Address.SequenceNo, txTime: d.TxTime}, err
 	}
 	if documentID != "" {
 		return func(yield func(historyEntry, error) bool) {

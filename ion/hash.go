@@ -29,15 +29,24 @@ var typeQualifier = [...]byte{
 // Annotations are part of the hash; struct field order is not; decimals keep
 // their exponent and timestamps their precision and offset.
 func Hash(v Value) [sha256.Size]byte {
-	h := hasherPool.Get().(*hasher)
+	h := pooledHasher()
 	h.value(&v)
+	return h.sumAndRelease()
+}
+
+var hasherPool = sync.Pool{New: func() any { return &hasher{digest: appendSHA256} }}
+
+// pooledHasher returns a warm hasher; sumAndRelease gives it back.
+func pooledHasher() *hasher { return hasherPool.Get().(*hasher) }
+
+// sumAndRelease returns the hash of what h serialised and returns h to
+// the pool.
+func (h *hasher) sumAndRelease() [sha256.Size]byte {
 	sum := sha256.Sum256(h.buf)
 	h.reset()
 	hasherPool.Put(h)
 	return sum
 }
-
-var hasherPool = sync.Pool{New: func() any { return &hasher{digest: appendSHA256} }}
 
 func appendSHA256(dst, msg []byte) []byte {
 	sum := sha256.Sum256(msg)
@@ -335,36 +344,27 @@ func appendVarUint(b []byte, u uint64) []byte {
 // (sorted), so a caller that hashes many structs sharing some fields can
 // digest those once and finish each struct with StructHash.
 func FieldDigest(name string, v Value) [sha256.Size]byte {
-	h := hasherPool.Get().(*hasher)
+	h := pooledHasher()
 	h.symbol(Sym(name))
 	h.value(&v)
-	sum := sha256.Sum256(h.buf)
-	h.reset()
-	hasherPool.Put(h)
-	return sum
+	return h.sumAndRelease()
 }
 
 // StructHash returns Hash of an unannotated struct whose fields have the
 // given digests (FieldDigest), in any order.
 func StructHash(fields ...[sha256.Size]byte) [sha256.Size]byte {
-	h := hasherPool.Get().(*hasher)
+	h := pooledHasher()
 	h.structFromDigests(fields)
-	sum := sha256.Sum256(h.buf)
-	h.reset()
-	hasherPool.Put(h)
-	return sum
+	return h.sumAndRelease()
 }
 
 // StructFieldDigest returns FieldDigest of a field named name whose value
 // is an unannotated struct with the given field digests.
 func StructFieldDigest(name string, fields ...[sha256.Size]byte) [sha256.Size]byte {
-	h := hasherPool.Get().(*hasher)
+	h := pooledHasher()
 	h.symbol(Sym(name))
 	h.structFromDigests(fields)
-	sum := sha256.Sum256(h.buf)
-	h.reset()
-	hasherPool.Put(h)
-	return sum
+	return h.sumAndRelease()
 }
 
 // structFromDigests serialises a struct given its field digests.

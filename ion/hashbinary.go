@@ -20,7 +20,7 @@ func HashBinaryStruct(data []byte) (sum [sha256.Size]byte, ok bool) {
 		return sum, false
 	}
 	d := decoders.Get().(*binaryDecoder)
-	h := hasherPool.Get().(*hasher)
+	h := pooledHasher()
 	defer func() {
 		d.data, d.pos, d.copied = nil, 0, ""
 		decoders.Put(d)

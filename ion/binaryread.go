@@ -29,6 +29,8 @@ type binaryDecoder struct {
 	copied string
 }
 
+// Decoders are pooled for their symbol table, which every stream starts
+// from (the values keep copies of symbols, never the table).
 var decoders = sync.Pool{New: func() any { return new(binaryDecoder) }}
 
 // share returns b, a slice of d.data, as a slice of d's one copy of it.
@@ -55,17 +57,24 @@ func (d *binaryDecoder) resetSymbols() {
 	d.symbols[0] = SymbolZero
 }
 
-// parseBinary decodes every top-level value of an Ion binary stream.
-func parseBinary(data []byte) ([]Value, error) {
-	// Decoders are pooled for their symbol table, which every stream
-	// starts from (the values keep copies of symbols, never the table).
+// pooledDecoder returns a decoder of data from the pool, at the stream's
+// start; release gives it back.
+func pooledDecoder(data []byte) *binaryDecoder {
 	d := decoders.Get().(*binaryDecoder)
-	defer func() {
-		d.data, d.pos, d.copied = nil, 0, ""
-		decoders.Put(d)
-	}()
 	d.data = data
 	d.resetSymbols()
+	return d
+}
+
+func (d *binaryDecoder) release() {
+	d.data, d.pos, d.copied = nil, 0, ""
+	decoders.Put(d)
+}
+
+// parseBinary decodes every top-level value of an Ion binary stream.
+func parseBinary(data []byte) ([]Value, error) {
+	d := pooledDecoder(data)
+	defer d.release()
 	var out []Value
 	for d.pos < len(d.data) {
 		v, skip, err := d.topLevel()

@@ -19,16 +19,13 @@ func HashBinaryStruct(data []byte) (sum [sha256.Size]byte, ok bool) {
 	if !IsBinary(data) {
 		return sum, false
 	}
-	d := decoders.Get().(*binaryDecoder)
+	d := pooledDecoder(data)
+	defer d.release()
 	h := pooledHasher()
 	defer func() {
-		d.data, d.pos, d.copied = nil, 0, ""
-		decoders.Put(d)
 		h.reset()
 		hasherPool.Put(h)
 	}()
-	d.data = data
-	d.resetSymbols()
 	found := false
 	for d.pos < len(d.data) {
 		if td := d.data[d.pos]; td>>4 == 0x0D && td&0x0F != 0x0F { // a struct, not null

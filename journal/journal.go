@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -355,16 +356,40 @@ func scan(ctx context.Context, r pebble.Reader, lo, hi []byte, fn func(k, v []by
 	return it.Error()
 }
 
-// batchReader is the ValidationReader of validation callbacks: the store
-// plus the group's batch so far, and the sequencer's mark stamps.
-type batchReader struct {
-	b     *pebble.Batch
-	marks *markTable
+// groupReader is the ValidationReader of validation callbacks: the writes
+// of the transactions sequenced before in the same group (the overlay),
+// then the store, which holds the groups before (applied, perhaps not yet
+// synced), and the marks as sequenced.
+type groupReader struct {
+	db      *pebble.DB
+	overlay groupOverlay
+	marks   *markTable
 }
 
-func (r batchReader) Get(key []byte) ([]byte, bool, error) { return getCopy(r.b, key) }
+func (r groupReader) Get(key []byte) ([]byte, bool, error) {
+	if w, ok := r.overlay[string(key)]; ok {
+		if w.Delete {
+			return nil, false, nil
+		}
+		return slices.Clone(w.Value), true, nil
+	}
+	return getCopy(r.db, key)
+}
 
-func (r batchReader) Mark(name []byte) uint64 { return r.marks.sequenced(name) }
+func (r groupReader) Mark(name []byte) uint64 { return r.marks.sequenced(name) }
+
+// groupOverlay holds the latest write of each key by the transactions of a
+// group so far; nil when no transaction of the group validates.
+type groupOverlay map[string]Write
+
+func (o groupOverlay) add(writes []Write) {
+	if o == nil {
+		return
+	}
+	for _, w := range writes {
+		o[string(w.Key)] = w
+	}
+}
 
 // Write applies the caller's own key/value changes outside any block, in
 // one synced batch: the layers above use it for metadata that is not part

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -293,6 +294,61 @@ func TestValidationSeesEarlierTransactionsOfTheGroup(t *testing.T) {
 	require.Equal(t, uint64(wins), s.Size(), "conflicting transactions wrote no block")
 	_, err := s.Check(ctx)
 	require.NoError(t, err)
+}
+
+// TestValidationSeesAnEarlierWriteInItsGroup puts two compare-and-set
+// transactions that read the same value into one group (the sequencer is
+// held by a transaction before them): the second must see the first's
+// write and fail.
+func TestValidationSeesAnEarlierWriteInItsGroup(t *testing.T) {
+	_, s := newTestStrand(t)
+	key := []byte("counter")
+	held, release := make(chan struct{}), make(chan struct{})
+	first := insertTx(0, ion.NewID())
+	first.Validate = func(ValidationReader) error {
+		close(held)
+		<-release
+		return nil
+	}
+	firstDone := make(chan error, 1)
+	go func() { _, err := s.Commit(ctx, first); firstDone <- err }()
+	<-held
+	casTx := func(value byte) *Transaction {
+		tx := insertTx(int(value), ion.NewID())
+		tx.Writes = []Write{{Key: key, Value: []byte{value}}}
+		tx.Validate = func(r ValidationReader) error {
+			if _, found, err := r.Get(key); err != nil || found {
+				return cmp.Or(err, errTestConflict)
+			}
+			return nil
+		}
+		return tx
+	}
+	results := make(chan error, 2)
+	for _, v := range []byte{1, 2} {
+		go func() { _, err := s.Commit(ctx, casTx(v)); results <- err }()
+	}
+	require.Eventually(t, func() bool {
+		s.qmu.Lock()
+		defer s.qmu.Unlock()
+		return len(s.queue) == 2
+	}, 5*time.Second, time.Millisecond, "both transactions queued behind the held one")
+	close(release)
+	require.NoError(t, <-firstDone)
+	errs := []error{<-results, <-results}
+	require.Equal(t, 1, countNil(errs), "exactly one compare-and-set wins: %v", errs)
+	require.ErrorIs(t, errors.Join(errs...), errTestConflict)
+	require.Equal(t, uint64(2), s.Size())
+}
+
+func countNil(errs []error) int {
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 var errTestConflict = errors.New("conflict")

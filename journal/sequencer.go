@@ -214,20 +214,26 @@ func (s *Strand) commitGroup(group []*request) {
 			return
 		}
 	}
-	// Validations read through the batch, to see the earlier transactions
-	// of the group (and Pebble, the groups in flight); a group without them
-	// needs no index.
-	var b *pebble.Batch
+	// The batch is laid out for Pebble's memtable, which inserts a batch's
+	// keys one by one in a skiplist and reuses the search of the previous
+	// key when the next one lands beside it: the group's block records
+	// first (consecutive keys: each insert is next to the last), then the
+	// Merkle nodes and the strand state, then the transactions' writes.
+	// Pebble numbers a batch's operations in order, so of two writes of one
+	// key in the group the later still wins. Validations read the group's
+	// earlier writes from the overlay, then the store (with the groups in
+	// flight, in the memtable).
+	b := db.NewBatch()
+	var overlay groupOverlay
 	if slices.ContainsFunc(group, func(r *request) bool { return r.p.tx.Validate != nil }) {
-		b = db.NewIndexedBatch()
-	} else {
-		b = db.NewBatch()
+		overlay = groupOverlay{}
 	}
 	st, acc := s.state, s.acc.Clone()
 	sync := false
 	f := &flight{gen: gen, b: b, synced: make(chan struct{})}
 	cacheFrom := s.cache.lowest()
 	var rejected []*request
+	var nodeWrites, writes []Write
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
@@ -235,22 +241,24 @@ func (s *Strand) commitGroup(group []*request) {
 			continue
 		}
 		if v := r.p.tx.Validate; v != nil {
-			if err := v(batchReader{b: b, marks: &s.marks}); err != nil {
+			if err := v(groupReader{db: db, overlay: overlay, marks: &s.marks}); err != nil {
 				r.err = err
 				rejected = append(rejected, r)
 				continue
 			}
 		}
-		writes := r.p.tx.Writes
+		txWrites := r.p.tx.Writes
 		if c := r.p.tx.Complete; c != nil {
-			writes = append(writes[:len(writes):len(writes)], c(st.size, r.p.revHashes, r.p.dataRefs)...)
-			if i := slices.IndexFunc(writes, func(w Write) bool { return !callerKey(w.Key) }); i >= 0 {
+			txWrites = append(txWrites[:len(txWrites):len(txWrites)], c(st.size, r.p.revHashes, r.p.dataRefs)...)
+			if i := slices.IndexFunc(txWrites, func(w Write) bool { return !callerKey(w.Key) }); i >= 0 {
 				r.err = invalid("write %d from Complete: keys must be non-empty and must not start with 0x01", i)
 				rejected = append(rejected, r)
 				continue
 			}
 		}
-		s.append(b, &st, acc, r, writes, cacheFrom, &f.nodes)
+		nodeWrites = s.append(b, &st, acc, r, cacheFrom, &f.nodes, nodeWrites)
+		writes = append(writes, txWrites...)
+		overlay.add(txWrites)
 		r.stamp = s.marks.stamp(r.p.tx.Marks)
 		sync = sync || !r.p.tx.NoSync
 		f.accepted = append(f.accepted, r)
@@ -261,7 +269,17 @@ func (s *Strand) commitGroup(group []*request) {
 		_ = b.Close()
 		return
 	}
+	for _, w := range nodeWrites {
+		_ = b.Set(w.Key, w.Value, nil)
+	}
 	_ = b.Set(metaKey(s.id), st.encode(), nil)
+	for _, w := range writes {
+		if w.Delete {
+			_ = b.Delete(w.Key, nil)
+		} else {
+			_ = b.Set(w.Key, w.Value, nil)
+		}
+	}
 	opts := pebble.NoSync
 	if sync {
 		opts = pebble.Sync
@@ -345,10 +363,11 @@ func (s *Strand) failInFlight(gen uint64, cause error, more []*request) {
 	complete(accepted)
 }
 
-// append adds one accepted transaction to the batch as the next block;
-// the new Merkle nodes from level cacheFrom up go to nodes.
-func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulator, r *request, writes []Write,
-	cacheFrom uint8, nodes *[]cachedNode) {
+// append adds one accepted transaction's block record to the batch as the
+// next block and returns nodes with the Merkle nodes to store appended; the
+// new nodes from level cacheFrom up go to cached.
+func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulator, r *request,
+	cacheFrom uint8, cached *[]cachedNode, nodes []Write) []Write {
 	p := r.p
 	millis := max(s.j.opts.Clock().UnixMilli(), st.lastMillis)
 	seq := st.size
@@ -376,22 +395,16 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 			return // a leaf is the block's hash, in its record
 		}
 		if id.Level >= cacheFrom {
-			*nodes = append(*nodes, cachedNode{id, h})
+			*cached = append(*cached, cachedNode{id, h})
 		}
 		if id.Level >= storedNodeLevel { // the nodes below are computed from the leaves
-			_ = b.Set(nodeKey(s.id, id), h[:], nil)
+			nodes = append(nodes, Write{Key: nodeKey(s.id, id), Value: slices.Clone(h[:])})
 		}
 	})
-	for _, w := range writes {
-		if w.Delete {
-			_ = b.Delete(w.Key, nil)
-		} else {
-			_ = b.Set(w.Key, w.Value, nil)
-		}
-	}
 	r.receipt = Receipt{Strand: s.id, SequenceNo: seq, TransactionID: p.txID,
 		BlockHash: rec.blockHash, Timestamp: time.UnixMilli(millis).UTC()}
 	*st = strandState{size: seq + 1, last: rec.blockHash, lastMillis: millis}
+	return nodes
 }
 
 // apply writes the batch to the log and the memtable (a synced batch is

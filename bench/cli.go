@@ -25,8 +25,22 @@ var ErrUsage = errors.New("bench: bad usage")
 // configure, if given, adjusts the configuration before the run (quill
 // bench sets Config.SessionHandler).
 func Main(args []string, stdout, stderr io.Writer, configure ...func(*Config)) error {
+	return MainAs("bench", args, stdout, stderr, configure...)
+}
+
+// workloadList names the workloads for usage messages.
+const workloadList = "commit, prove, check, growth, export, export-table, stream or session"
+
+// MainAs is Main for a program that calls the harness prog in its usage
+// messages ("quill bench").
+func MainAs(prog string, args []string, stdout, stderr io.Writer, configure ...func(*Config)) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintf(stdout, "usage: %s WORKLOAD [flags]\n\nWORKLOAD is one of %s.\n"+
+			"`%s WORKLOAD -h` lists the flags.\n", prog, workloadList, prog)
+		return nil
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("%w: a workload is needed: commit, prove, check, growth, export, export-table, stream or session", ErrUsage)
+		return fmt.Errorf("%w: a workload is needed: %s", ErrUsage, workloadList)
 	}
 	cfg := &Config{Workload: args[0], Progress: stderr}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -48,7 +62,7 @@ func Main(args []string, stdout, stderr io.Writer, configure ...func(*Config)) e
 	svgDir := fs.String("svg", "", "also draw SVG charts into this directory")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (go tool pprof) to this file")
 	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stdout, "usage: bench %s [flags]\n\nflags:\n", args[0])
+		fmt.Fprintf(stdout, "usage: %s %s [flags]\n\nflags:\n", prog, args[0])
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return nil
@@ -64,6 +78,11 @@ func Main(args []string, stdout, stderr io.Writer, configure ...func(*Config)) e
 	}
 	if cfg.Sizes, err = splitInts("sizes", *sizes); err != nil {
 		return err
+	}
+	if cfg.Dir != "" {
+		if fi, err := os.Stat(cfg.Dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("%w: -dir %s: must be an existing directory", ErrUsage, cfg.Dir)
+		}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -11,9 +11,9 @@ import (
 	"github.com/quilldb/quill/server"
 )
 
-// benchCmd runs the benchmark harness's command line (see bench.Main).
+// benchCmd runs the benchmark harness's command line (see bench.MainAs).
 func benchCmd(args []string, stdout, stderr io.Writer) error {
-	err := bench.Main(args, stdout, stderr, func(c *bench.Config) {
+	err := bench.MainAs("quill bench", args, stdout, stderr, func(c *bench.Config) {
 		c.SessionHandler = func(db *quill.DB) http.Handler { return server.New(db, nil) }
 	})
 	if errors.Is(err, bench.ErrUsage) {

@@ -112,18 +112,24 @@ func TestBenchSmoke(t *testing.T) {
 	require.ErrorIs(t, err, errUsage)
 	_, err = runCmd(t, "", "bench", "commit", "-clients", "0")
 	require.ErrorIs(t, err, errUsage)
+	_, err = runCmd(t, "", "bench", "commit", "-dir", filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, errUsage)
+	require.ErrorContains(t, err, "-dir")
 }
 
 func TestEveryCommandAnswersHelp(t *testing.T) {
 	for _, cmd := range []string{"serve", "demo", "ledgers", "verify", "export", "tail", "tables", "export-table", "hash", "id", "version",
-		"verify-block", "verify-revision", "verify-chain", "query", "shell"} {
+		"verify-block", "verify-revision", "verify-chain", "query", "shell", "bench"} {
 		for _, flag := range []string{"-h", "--help"} {
 			out, err := runCmd(t, "", cmd, flag)
 			require.NoError(t, err, "%s %s", cmd, flag)
 			require.True(t, strings.HasPrefix(out, "usage: quill "+cmd), "%s %s printed %q", cmd, flag, out)
 		}
 	}
-	out, err := runCmd(t, "", "help")
+	out, err := runCmd(t, "", "bench", "commit", "-h")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(out, "usage: quill bench commit [flags]"), "bench commit -h printed %q", out)
+	out, err = runCmd(t, "", "help")
 	require.NoError(t, err)
 	require.Contains(t, out, "verify-revision")
 }

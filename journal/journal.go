@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -136,6 +137,11 @@ func checkCreate(fs vfs.FS, dir string, mode CreateMode) error {
 	return nil
 }
 
+// valueSeparationMinSize is the smallest value Pebble stores in a blob
+// file: every block record but the tiniest; the ledger's views, history
+// and index entries (tens of bytes) stay in the sstables.
+const valueSeparationMinSize = 256
+
 func (j *Journal) openStore() (db *pebble.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -155,6 +161,29 @@ func (j *Journal) openStore() (db *pebble.DB, err error) {
 		// Larger memtables mean fewer flushes and a shallower L0 under a
 		// steady stream of commits.
 		MemTableSize: 64 << 20,
+		// Block records (a revision's document and its metadata, hundreds
+		// of bytes to megabytes) are most of what a commit writes, and no
+		// one rewrites them. With value separation a flush writes them
+		// once into blob files and compactions move only their keys and
+		// handles, instead of rewriting them at every level: at 64 and 256
+		// clients a quarter fewer bytes written and ~10% more commits a
+		// second (README, "The commit path"). The format is pinned, not
+		// FormatNewest, so that a Pebble upgrade does not ratchet stores
+		// on its own; a store written before is ratcheted to it when
+		// opened (Pebble does this, one way).
+		FormatMajorVersion: pebble.FormatValueSeparation,
+	}
+	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{
+			Enabled:               true,
+			MinimumSize:           valueSeparationMinSize,
+			MaxBlobReferenceDepth: 10,
+			// Blob files hold garbage only after a ledger is deleted (its
+			// blocks go with it): rewrite a file once a fifth of it is
+			// garbage and it is five minutes old.
+			RewriteMinimumAge:  5 * time.Minute,
+			TargetGarbageRatio: 0.2,
+		}
 	}
 	// Bloom filters on every level: the ledger layer's OCC reads and
 	// validations are point Gets, which otherwise probe every table of L0.

@@ -1055,3 +1055,34 @@ func TestNodeCacheLowLevelsStayWithinBudget(t *testing.T) {
 	require.False(t, ok, "51 more would pass the budget")
 	require.LessOrEqual(t, c.count, c.budget)
 }
+
+// TestBlockRecordsGoToBlobFiles: block records are written once into
+// Pebble's blob files (value separation, journal.go), and read back and
+// verified from there, also after a reopen.
+func TestBlockRecordsGoToBlobFiles(t *testing.T) {
+	fs := vfs.NewMem()
+	j := openMem(t, fs, nil)
+	s, err := j.CreateStrand(ctx)
+	require.NoError(t, err)
+	receipts := commitN(t, s, 40)
+	require.NoError(t, j.db.Flush())
+	m := j.db.Metrics()
+	require.NotZero(t, m.BlobFiles.LiveCount, "a flush wrote the block records to a blob file")
+	require.Greater(t, m.BlobFiles.ValueSize, uint64(40*valueSeparationMinSize))
+	check := func(s *Strand) {
+		for _, r := range receipts {
+			b, err := s.Block(ctx, r.SequenceNo)
+			require.NoError(t, err)
+			require.Equal(t, r.BlockHash, b.Hash)
+		}
+		rep, err := s.Check(ctx)
+		require.NoError(t, err)
+		require.Equal(t, uint64(len(receipts)), rep.Blocks)
+	}
+	check(s)
+	require.NoError(t, j.Close())
+	j = openMem(t, fs, nil)
+	s, err = j.Strand(ctx, s.ID())
+	require.NoError(t, err)
+	check(s)
+}

@@ -144,18 +144,33 @@ func (h *hasher) scalar(v *Value) {
 // isMarker flags the bytes that escapeFrom escapes.
 var isMarker = [256]bool{markBegin: true, markEnd: true, markEscape: true}
 
+// shortRepr is the length below which escapeFrom scans byte by byte.
+const shortRepr = 32
+
 // escapeFrom escapes the marker bytes in h.buf[mark:], in place.
 func (h *hasher) escapeFrom(mark int) {
 	tail := h.buf[mark:]
-	// Most text has no marker bytes: three vectorised scans are cheaper
-	// than a byte loop. Concatenated digests often do (a 32-byte digest
-	// has one with probability 0.31), so that case copies runs, not bytes.
-	if bytes.IndexByte(tail, markBegin) < 0 && bytes.IndexByte(tail, markEnd) < 0 && bytes.IndexByte(tail, markEscape) < 0 {
-		return
-	}
 	first := 0
-	for !isMarker[tail[first]] {
-		first++
+	if len(tail) < shortRepr {
+		// Most representations are a few bytes (ints, short strings,
+		// field names): one table lookup per byte beats three calls.
+		for first < len(tail) && !isMarker[tail[first]] {
+			first++
+		}
+		if first == len(tail) {
+			return
+		}
+	} else {
+		// Long text seldom has marker bytes: three vectorised scans are
+		// cheaper than a byte loop. Concatenated digests often do (a
+		// 32-byte digest has one with probability 0.31), so that case
+		// copies runs, not bytes.
+		if bytes.IndexByte(tail, markBegin) < 0 && bytes.IndexByte(tail, markEnd) < 0 && bytes.IndexByte(tail, markEscape) < 0 {
+			return
+		}
+		for !isMarker[tail[first]] {
+			first++
+		}
 	}
 	h.scratch = append(h.scratch[:0], tail[first:]...)
 	h.buf = h.buf[:mark+first]

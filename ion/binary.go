@@ -129,20 +129,24 @@ func (e *binaryEncoder) internSID(s Symbol) uint64 {
 	if s.zero {
 		return 0
 	}
+	// System and shared symbols are looked up where they are (most field
+	// names of a block body are shared); only local ones are remembered.
+	if sid, ok := systemSID(s.text); ok {
+		return sid
+	}
+	if e.shared != nil {
+		if sid, ok := e.shared.sids[s.text]; ok {
+			return sid
+		}
+	}
 	if sid, ok := e.symbols[s.text]; ok {
 		return sid
 	}
-	sid, ok := systemSID(s.text)
-	if !ok && e.shared != nil {
-		sid, ok = e.shared.sids[s.text]
+	sid := uint64(firstLocalSID + len(e.local))
+	if e.shared != nil {
+		sid += uint64(len(e.shared.symbols))
 	}
-	if !ok {
-		sid = uint64(firstLocalSID + len(e.local))
-		if e.shared != nil {
-			sid += uint64(len(e.shared.symbols))
-		}
-		e.local = append(e.local, s.text)
-	}
+	e.local = append(e.local, s.text)
 	e.symbols[s.text] = sid
 	return sid
 }

@@ -26,9 +26,16 @@ func newStatement(text string, start time.Time, params []merkle.Hash) statement 
 	return statement{text: text, start: start, digest: d}
 }
 
+// The field names of transactionInfo, made once.
+var (
+	symStatement, symStartTime, symStatementDigest = ion.Sym("statement"), ion.Sym("startTime"), ion.Sym("statementDigest")
+	symStatements, symDocuments, symTableName      = ion.Sym("statements"), ion.Sym("documents"), ion.Sym("tableName")
+	symTableID                                     = ion.Sym("tableId")
+)
+
 func (s statement) ion() ion.Value {
-	return ion.Struct(
-		ion.F("statement", ion.String(s.text)),
-		ion.F("startTime", ion.SystemTime(s.start)),
-		ion.F("statementDigest", ion.Blob(s.digest[:])))
+	return ion.StructOf([]ion.Field{
+		{Name: symStatement, Value: ion.String(s.text)},
+		{Name: symStartTime, Value: ion.SystemTime(s.start)},
+		{Name: symStatementDigest, Value: ion.Blob(s.digest[:])}})
 }

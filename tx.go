@@ -1066,21 +1066,22 @@ func (tx *Tx) info() ion.Value {
 	for i, s := range tx.statements {
 		stmts[i] = s.ion()
 	}
-	fields := []ion.Field{ion.F("statements", ion.List(stmts...))}
+	fields := make([]ion.Field, 1, 2)
+	fields[0] = ion.Field{Name: symStatements, Value: ion.List(stmts...)}
 	if len(tx.docOrder) > 0 {
-		docs := make([]ion.Field, 0, len(tx.docOrder))
-		for _, id := range tx.docOrder {
+		docs := make([]ion.Field, len(tx.docOrder))
+		for i, id := range tx.docOrder {
 			info := tx.docs[id]
 			idx := make([]ion.Value, len(info.statements))
 			for i, s := range info.statements {
 				idx[i] = ion.Int(int64(s))
 			}
-			docs = append(docs, ion.F(id, ion.Struct(
-				ion.F("tableName", ion.String(info.tableName)),
-				ion.F("tableId", ion.String(info.tableID)),
-				ion.F("statements", ion.List(idx...)))))
+			docs[i] = ion.Field{Name: ion.Sym(id), Value: ion.StructOf([]ion.Field{
+				{Name: symTableName, Value: ion.String(info.tableName)},
+				{Name: symTableID, Value: ion.String(info.tableID)},
+				{Name: symStatements, Value: ion.List(idx...)}})}
 		}
-		fields = append(fields, ion.F("documents", ion.Struct(docs...)))
+		fields = append(fields, ion.Field{Name: symDocuments, Value: ion.StructOf(docs)})
 	}
-	return ion.Struct(fields...)
+	return ion.StructOf(fields)
 }

@@ -228,6 +228,13 @@ func Struct(fields ...Field) Value {
 	return Value{typ: StructType, kids: append([]Field(nil), fields...)}
 }
 
+// StructOf returns a struct of the fields, in order, holding fields itself
+// rather than a copy: the caller must not modify the slice afterwards. It
+// spares the commit path a copy of every field (a Field is ~120 bytes).
+func StructOf(fields []Field) Value {
+	return Value{typ: StructType, kids: fields}
+}
+
 // WithAnnotations returns v annotated with the given symbols, replacing any
 // annotations it had.
 func (v Value) WithAnnotations(annotations ...Symbol) Value {

@@ -181,16 +181,16 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 			if r.Version < 0 {
 				return nil, invalid("revision %d: version %d is negative", i, r.Version)
 			}
-			meta := ion.Struct(
-				ion.F("id", ion.String(r.DocumentID)),
-				ion.F("version", ion.Int(r.Version)),
-				ion.F("txTime", txTimeValue),
-				ion.F("txId", ion.String(p.txID)))
+			meta := ion.StructOf([]ion.Field{
+				{Name: symID, Value: ion.String(r.DocumentID)},
+				{Name: symVersion, Value: ion.Int(r.Version)},
+				{Name: symTxTime, Value: txTimeValue},
+				{Name: symTxID, Value: ion.String(p.txID)}})
 			var h merkle.Hash
 			fields := make([]ion.Field, 0, 3)
 			if r.Deleted {
 				h = merkle.Hash(ion.Hash(meta))
-				fields = append(fields, ion.F("hash", ion.Blob(h[:])))
+				fields = append(fields, ion.Field{Name: symHash, Value: ion.Blob(h[:])})
 			} else {
 				dataHash := r.DataHash
 				if dataHash == nil {
@@ -201,7 +201,7 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 					dataHash = &h
 				}
 				h = merkle.Dot(merkle.Hash(ion.Hash(meta)), *dataHash)
-				fields = append(fields, ion.F("hash", ion.Blob(h[:])))
+				fields = append(fields, ion.Field{Name: symHash, Value: ion.Blob(h[:])})
 				if split {
 					bin := r.DataBinary
 					if bin == nil {
@@ -209,11 +209,11 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 					}
 					dataParts = append(dataParts, binary.AppendUvarint(nil, uint64(i)), bin)
 				} else {
-					fields = append(fields, ion.F("data", r.Data))
+					fields = append(fields, ion.Field{Name: symData, Value: r.Data})
 				}
 			}
-			fields = append(fields, ion.F("metadata", meta))
-			revs[i] = ion.Struct(fields...)
+			fields = append(fields, ion.Field{Name: symMetadata, Value: meta})
+			revs[i] = ion.StructOf(fields)
 			revHashes = append(revHashes, h)
 		}
 		root, _ := merkle.Root(revHashes)
@@ -229,19 +229,19 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 			return nil, invalid("transactionInfo: %v", err)
 		}
 		p.entries = append(p.entries, merkle.Hash(ion.Hash(tx.Info)))
-		bodyFields = append(bodyFields, ion.F("transactionInfo", tx.Info))
+		bodyFields = append(bodyFields, ion.Field{Name: symTransactionInfo, Value: tx.Info})
 	}
 	if hasRedaction {
 		if err := tx.Redaction.Validate(); err != nil {
 			return nil, invalid("redactionInfo: %v", err)
 		}
 		p.entries = append(p.entries, merkle.Hash(ion.Hash(tx.Redaction)))
-		bodyFields = append(bodyFields, ion.F("redactionInfo", tx.Redaction))
+		bodyFields = append(bodyFields, ion.Field{Name: symRedactionInfo, Value: tx.Redaction})
 	}
 	if revs != nil {
-		bodyFields = append(bodyFields, ion.F("revisions", ion.List(revs...)))
+		bodyFields = append(bodyFields, ion.Field{Name: symRevisions, Value: ion.List(revs...)})
 	}
-	body := ion.AppendBinaryShared(nil, ion.Struct(bodyFields...), blockSymbols)
+	body := ion.AppendBinaryShared(nil, ion.StructOf(bodyFields), blockSymbols)
 	size := len(body)
 	if split {
 		// record.encode lays the parts out, copying them once, unless the
@@ -308,6 +308,13 @@ var blockSymbols = ion.RegisterSharedSymbolTable("quill.journal.block", 1,
 	"transactionInfo", "statements", "statement", "startTime", "statementDigest", "documents",
 	"tableName", "tableId", "revisions", "hash", "data", "metadata", "id", "txTime", "txId",
 	"redactionInfo")
+
+// The field names of a block body, made once.
+var (
+	symTransactionInfo, symRedactionInfo, symRevisions = ion.Sym("transactionInfo"), ion.Sym("redactionInfo"), ion.Sym("revisions")
+	symHash, symData, symMetadata                      = ion.Sym("hash"), ion.Sym("data"), ion.Sym("metadata")
+	symID, symVersion, symTxTime, symTxID              = ion.Sym("id"), ion.Sym("version"), ion.Sym("txTime"), ion.Sym("txId")
+)
 
 // Record flags.
 const (

@@ -3,6 +3,7 @@ package ion
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +145,15 @@ func TestTextEscapesAndQuoting(t *testing.T) {
 		require.True(t, Equal(c.v, back), "%s does not read back as the same value (%s)", c.text, back)
 	}
 	require.True(t, strings.HasPrefix(String("\xff").String(), `"`+"\uFFFD"))
+}
+
+// TestStructOfIsStruct: a struct made by StructOf encodes, hashes and
+// compares like the one Struct makes of the same fields.
+func TestStructOfIsStruct(t *testing.T) {
+	fields := []Field{F("id", String("8sHY2YVpVZJ6bgqwO4uPsf")), F("version", Int(3)), F("n", Null())}
+	a, b := Struct(fields...), StructOf(slices.Clone(fields))
+	require.True(t, Equal(a, b))
+	require.Equal(t, Hash(a), Hash(b))
+	require.Equal(t, AppendBinary(nil, a), AppendBinary(nil, b))
+	require.Equal(t, a.Len(), b.Len())
 }

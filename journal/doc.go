@@ -51,8 +51,9 @@
 //
 // Everything but the blocks can be derived from them; the Merkle nodes of
 // level 4 and up are kept for proofs, the ones below (seven of every eight)
-// are computed from the 16 blocks under them and kept in memory. Timestamps never decrease along a strand, so a time is
-// found by a binary search over the blocks' headers (FirstAtOrAfter).
+// are computed from the 16 blocks under them and kept in memory.
+// Timestamps never decrease along a strand, so a time is found by a binary
+// search over the blocks' headers (FirstAtOrAfter).
 //
 // A block is stored as a fixed header (timestamp, transaction id, blockHash,
 // entriesHash, previousBlockHash, entriesHashList) followed by the Ion
@@ -61,7 +62,9 @@
 // revisions' documents after it as the callers gave them (split data: the
 // layers above may refer to them, DataRef), the whole zstd-compressed when
 // that saves at least a tenth. Reads rebuild the exact QLDB block; a
-// Merkle leaf is the blockHash of the record's header.
+// Merkle leaf is the blockHash of the record's header. Records of 256 bytes
+// and more live in Pebble's blob files (value separation): written once by
+// a flush, moved by compactions as a handle.
 //
 // # Reads, proofs and corruption
 //

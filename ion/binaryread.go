@@ -228,6 +228,16 @@ func (d *binaryDecoder) sharedImport(imp Value) ([]Symbol, error) {
 	return out, nil
 }
 
+// symbolRef reads a symbol ID (a field name or an annotation) before end
+// and resolves it.
+func (d *binaryDecoder) symbolRef(end int) (Symbol, error) {
+	sid, err := d.varUint(end)
+	if err != nil {
+		return Symbol{}, err
+	}
+	return d.symbol(sid)
+}
+
 func (d *binaryDecoder) symbol(sid uint64) (Symbol, error) {
 	if sid == 0 {
 		return SymbolZero, nil
@@ -371,11 +381,7 @@ func (d *binaryDecoder) annotated(l, end int) (Value, bool, error) {
 	annEnd := d.pos + int(annLen)
 	var anns []Symbol
 	for d.pos < annEnd {
-		sid, err := d.varUint(annEnd)
-		if err != nil {
-			return Value{}, false, err
-		}
-		s, err := d.symbol(sid)
+		s, err := d.symbolRef(annEnd)
 		if err != nil {
 			return Value{}, false, err
 		}
@@ -397,11 +403,8 @@ func (d *binaryDecoder) container(typ Type, end int) (Value, error) {
 	for d.pos < end {
 		var f Field
 		if typ == StructType {
-			sid, err := d.varUint(end)
-			if err != nil {
-				return Value{}, err
-			}
-			if f.Name, err = d.symbol(sid); err != nil {
+			var err error
+			if f.Name, err = d.symbolRef(end); err != nil {
 				return Value{}, err
 			}
 		}

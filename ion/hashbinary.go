@@ -138,11 +138,7 @@ func (d *binaryDecoder) hashValue(h *hasher, end int) (skip bool, err error) {
 func (d *binaryDecoder) hashStruct(h *hasher, end int) error {
 	base := len(h.spans)
 	for d.pos < end {
-		sid, err := d.varUint(end)
-		if err != nil {
-			return err
-		}
-		name, err := d.symbol(sid)
+		name, err := d.symbolRef(end)
 		if err != nil {
 			return err
 		}
@@ -180,11 +176,7 @@ func (d *binaryDecoder) hashAnnotated(h *hasher, l, end int) error {
 	annEnd := d.pos + int(annLen)
 	h.buf = append(h.buf, markBegin, 0xE0)
 	for d.pos < annEnd {
-		sid, err := d.varUint(annEnd)
-		if err != nil {
-			return err
-		}
-		s, err := d.symbol(sid)
+		s, err := d.symbolRef(annEnd)
 		if err != nil {
 			return err
 		}

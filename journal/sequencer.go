@@ -233,7 +233,8 @@ func (s *Strand) commitGroup(group []*request) {
 	f := &flight{gen: gen, b: b, synced: make(chan struct{})}
 	cacheFrom := s.cache.lowest()
 	var rejected []*request
-	var nodeWrites, writes []Write
+	var stored []cachedNode // Merkle nodes to store, after the blocks
+	var writes []Write
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
@@ -256,7 +257,7 @@ func (s *Strand) commitGroup(group []*request) {
 				continue
 			}
 		}
-		nodeWrites = s.append(b, &st, acc, r, cacheFrom, &f.nodes, nodeWrites)
+		s.append(b, &st, acc, r, cacheFrom, &f.nodes, &stored)
 		writes = append(writes, txWrites...)
 		overlay.add(txWrites)
 		r.stamp = s.marks.stamp(r.p.tx.Marks)
@@ -269,8 +270,8 @@ func (s *Strand) commitGroup(group []*request) {
 		_ = b.Close()
 		return
 	}
-	for _, w := range nodeWrites {
-		_ = b.Set(w.Key, w.Value, nil)
+	for _, n := range stored {
+		_ = b.Set(nodeKey(s.id, n.id), n.h[:], nil)
 	}
 	_ = b.Set(metaKey(s.id), st.encode(), nil)
 	for _, w := range writes {
@@ -364,10 +365,10 @@ func (s *Strand) failInFlight(gen uint64, cause error, more []*request) {
 }
 
 // append adds one accepted transaction's block record to the batch as the
-// next block and returns nodes with the Merkle nodes to store appended; the
-// new nodes from level cacheFrom up go to cached.
+// next block; the new Merkle nodes from level cacheFrom up go to cached,
+// those to store (level storedNodeLevel and up) to stored.
 func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulator, r *request,
-	cacheFrom uint8, cached *[]cachedNode, nodes []Write) []Write {
+	cacheFrom uint8, cached, stored *[]cachedNode) {
 	p := r.p
 	millis := max(s.j.opts.Clock().UnixMilli(), st.lastMillis)
 	seq := st.size
@@ -398,13 +399,12 @@ func (s *Strand) append(b *pebble.Batch, st *strandState, acc *merkle.Accumulato
 			*cached = append(*cached, cachedNode{id, h})
 		}
 		if id.Level >= storedNodeLevel { // the nodes below are computed from the leaves
-			nodes = append(nodes, Write{Key: nodeKey(s.id, id), Value: slices.Clone(h[:])})
+			*stored = append(*stored, cachedNode{id, h})
 		}
 	})
 	r.receipt = Receipt{Strand: s.id, SequenceNo: seq, TransactionID: p.txID,
 		BlockHash: rec.blockHash, Timestamp: time.UnixMilli(millis).UTC()}
 	*st = strandState{size: seq + 1, last: rec.blockHash, lastMillis: millis}
-	return nodes
 }
 
 // apply writes the batch to the log and the memtable (a synced batch is

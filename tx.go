@@ -1073,8 +1073,8 @@ func (tx *Tx) info() ion.Value {
 		for i, id := range tx.docOrder {
 			info := tx.docs[id]
 			idx := make([]ion.Value, len(info.statements))
-			for i, s := range info.statements {
-				idx[i] = ion.Int(int64(s))
+			for j, s := range info.statements {
+				idx[j] = ion.Int(int64(s))
 			}
 			docs[i] = ion.Field{Name: ion.Sym(id), Value: ion.StructOf([]ion.Field{
 				{Name: symTableName, Value: ion.String(info.tableName)},

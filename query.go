@@ -282,7 +282,7 @@ func (s *txStore) Insert(table string, data ion.Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	id := ion.NewID()
+	id := ion.NewTimeOrderedID(s.tx.start)
 	if err := s.tx.write(t, id, nil, doc, false); err != nil {
 		return "", err
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -272,5 +275,51 @@ func TestIndexLookupsConflictOnlyWithTheirValue(t *testing.T) {
 		} else {
 			require.NoError(t, err, c.other)
 		}
+	}
+}
+
+// Documents get version 7 UUIDs stamped with their first revision's
+// txTime, so ids sort in insert order (ion.NewTimeOrderedID): through the
+// Go API and through PartiQL alike.
+func TestDocumentIDsSortByInsertTime(t *testing.T) {
+	// A clock a millisecond further on at every call (transactions'
+	// deadlines are on it, so it starts now).
+	clock := time.Now()
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Millisecond); return clock }
+	db := openDB(t, &Options{Journal: journal.Options{Clock: now}})
+	l := newLedger(t, db, "ids")
+	run1(t, l, "CREATE TABLE Person")
+	var ids []string
+	for i := range 6 {
+		if i%2 == 0 {
+			require.NoError(t, l.Execute(context.Background(), func(tx *Tx) error {
+				id, err := tx.Insert("Person", []byte(fmt.Sprintf(`{N:%d}`, i)))
+				ids = append(ids, id)
+				return err
+			}))
+			continue
+		}
+		out := run1(t, l, fmt.Sprintf("INSERT INTO Person VALUE {'N': %d}", i))
+		require.Len(t, out, 1)
+		v, err := ion.ParseText(out[0])
+		require.NoError(t, err)
+		id, ok := v.Get("documentId")
+		require.True(t, ok, out[0])
+		ids = append(ids, id.Text())
+	}
+	require.True(t, slices.IsSorted(ids), "ids in insert order: %v", ids)
+	for _, id := range ids {
+		var doc Document
+		require.NoError(t, l.Execute(context.Background(), func(tx *Tx) error {
+			var found bool
+			var err error
+			doc, found, err = tx.Get("Person", id)
+			require.True(t, found, id)
+			return err
+		}))
+		hi, _, err := ion.ParseID(id)
+		require.NoError(t, err)
+		require.Equal(t, doc.TxTime.UnixMilli(), int64(hi>>16), "the id carries its first revision's txTime")
 	}
 }

@@ -646,7 +646,7 @@ func (tx *Tx) Insert(table string, doc any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	id := ion.NewID()
+	id := ion.NewTimeOrderedID(tx.start)
 	if err := tx.write(t, id, nil, data, false); err != nil {
 		return "", err
 	}

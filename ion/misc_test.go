@@ -157,3 +157,25 @@ func TestStructOfIsStruct(t *testing.T) {
 	require.Equal(t, AppendBinary(nil, a), AppendBinary(nil, b))
 	require.Equal(t, a.Len(), b.Len())
 }
+
+func TestTimeOrderedIDsAreVersion7UUIDsThatSortByTime(t *testing.T) {
+	start := time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC)
+	var ids []string
+	seen := map[string]bool{}
+	for i := range 200 {
+		now := start.Add(time.Duration(i/4) * time.Millisecond) // four ids per millisecond
+		id := NewTimeOrderedID(now)
+		require.NoError(t, ValidateID(id))
+		hi, lo, err := ParseID(id)
+		require.NoError(t, err)
+		require.Equal(t, uint64(now.UnixMilli()), hi>>16, "the first 48 bits are the Unix milliseconds")
+		require.Equal(t, uint64(7), hi>>12&0xF, "version")
+		require.Equal(t, uint64(2), lo>>62, "variant")
+		require.False(t, seen[id], "duplicate id %s", id)
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	for i := 4; i < len(ids); i++ {
+		require.Less(t, ids[i-4], ids[i], "an id of a later millisecond sorts after, as text")
+	}
+}

@@ -3,6 +3,7 @@ package ion
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"math"
 	"math/big"
 	"slices"
@@ -148,45 +149,67 @@ func (h *hasher) scalar(v *Value) {
 // isMarker flags the bytes that escapeFrom escapes.
 var isMarker = [256]bool{markBegin: true, markEnd: true, markEscape: true}
 
-// shortRepr is the length below which escapeFrom scans byte by byte.
-const shortRepr = 32
+// SWAR constants: a byte's copy in every lane of a word.
+const (
+	lanes01 = 0x0101010101010101
+	lanes7F = 0x7F7F7F7F7F7F7F7F
+	lanes80 = 0x8080808080808080
+)
+
+// mayHoldMarker reports whether a word of 8 bytes may hold a marker: it
+// flags every lane between 0x0B and 0x0E (the markers and 0x0D), with
+// no false negatives (Anderson's "has between" bit trick).
+func mayHoldMarker(x uint64) bool {
+	low := x & lanes7F
+	return (lanes01*(127+0x0F)-low)&^x&(low+lanes01*(127-0x0A))&lanes80 != 0
+}
+
+// nextMarker returns the index of the first marker byte in b, or -1. It
+// tests a word at a time: the concatenated field digests of a struct are
+// hundreds of bytes, most of a digest's words have no marker and most
+// digests have one somewhere (a 32-byte digest with probability 0.11).
+func nextMarker(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if mayHoldMarker(binary.LittleEndian.Uint64(b[i:])) {
+			for j := i; j < i+8; j++ {
+				if isMarker[b[j]] {
+					return j
+				}
+			}
+		}
+	}
+	for ; i < len(b); i++ {
+		if isMarker[b[i]] {
+			return i
+		}
+	}
+	return -1
+}
 
 // escapeFrom escapes the marker bytes in h.buf[mark:], in place.
 func (h *hasher) escapeFrom(mark int) {
 	tail := h.buf[mark:]
-	first := 0
-	if len(tail) < shortRepr {
-		// Most representations are a few bytes (ints, short strings,
-		// field names): one table lookup per byte beats three calls.
-		for first < len(tail) && !isMarker[tail[first]] {
-			first++
-		}
-		if first == len(tail) {
-			return
-		}
-	} else {
-		// Long text seldom has marker bytes: three vectorised scans are
-		// cheaper than a byte loop. Concatenated digests often do (a
-		// 32-byte digest has one with probability 0.31), so that case
-		// copies runs, not bytes.
-		if bytes.IndexByte(tail, markBegin) < 0 && bytes.IndexByte(tail, markEnd) < 0 && bytes.IndexByte(tail, markEscape) < 0 {
-			return
-		}
-		for !isMarker[tail[first]] {
-			first++
-		}
+	first := nextMarker(tail)
+	if first < 0 {
+		return
 	}
 	h.scratch = append(h.scratch[:0], tail[first:]...)
 	h.buf = h.buf[:mark+first]
-	run := 0
-	for i, c := range h.scratch {
-		if isMarker[c] {
-			h.buf = append(h.buf, h.scratch[run:i]...)
-			h.buf = append(h.buf, markEscape, c)
-			run = i + 1
+	rest := h.scratch
+	for {
+		// rest[0] is a marker; copy it escaped, then the run up to the
+		// next one.
+		h.buf = append(h.buf, markEscape, rest[0])
+		rest = rest[1:]
+		next := nextMarker(rest)
+		if next < 0 {
+			h.buf = append(h.buf, rest...)
+			return
 		}
+		h.buf = append(h.buf, rest[:next]...)
+		rest = rest[next:]
 	}
-	h.buf = append(h.buf, h.scratch[run:]...)
 }
 
 func (h *hasher) structValue(v *Value) {

@@ -51,6 +51,17 @@ func BenchmarkHash(b *testing.B) {
 			Hash(v)
 		}
 	})
+	b.Run("impl=quill/from=binary-direct", func(b *testing.B) {
+		// HashBinaryStruct: the commit path for a document given as Ion
+		// binary, hashed from its bytes without a tree.
+		b.SetBytes(int64(len(bin)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := HashBinaryStruct(bin); !ok {
+				b.Fatal("not hashed from binary")
+			}
+		}
+	})
 	b.Run("impl=ion-hash-go/from=binary", func(b *testing.B) {
 		b.SetBytes(int64(len(bin)))
 		b.ReportAllocs()

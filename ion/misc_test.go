@@ -3,6 +3,7 @@ package ion
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -177,5 +178,45 @@ func TestTimeOrderedIDsAreVersion7UUIDsThatSortByTime(t *testing.T) {
 	}
 	for i := 4; i < len(ids); i++ {
 		require.Less(t, ids[i-4], ids[i], "an id of a later millisecond sorts after, as text")
+	}
+}
+
+// escapeNaive is Ion Hash's escaping as the spec says it, byte by byte.
+func escapeNaive(b []byte) []byte {
+	var out []byte
+	for _, c := range b {
+		if c == markBegin || c == markEnd || c == markEscape {
+			out = append(out, markEscape)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func TestEscapeMatchesTheSpecOnEveryByteAndLength(t *testing.T) {
+	// Every byte value in every lane of a word is flagged exactly when
+	// it is a marker or 0x0D (the word test has no false negatives).
+	for lane := range 8 {
+		for c := range 256 {
+			x := uint64(0x4141414141414141)&^(0xFF<<(8*lane)) | uint64(c)<<(8*lane)
+			require.Equal(t, c >= markBegin && c <= markEnd, mayHoldMarker(x), "byte %#x in lane %d", c, lane)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	h := &hasher{}
+	for n := range 200 {
+		for range 20 {
+			b := make([]byte, n)
+			for i := range b {
+				if rng.IntN(4) == 0 {
+					b[i] = []byte{markBegin, markEnd, markEscape, 0x0D}[rng.IntN(4)]
+				} else {
+					b[i] = byte(rng.IntN(256))
+				}
+			}
+			h.buf = append(append(h.buf[:0], "prefix"...), b...)
+			h.escapeFrom(len("prefix"))
+			require.Equal(t, append([]byte("prefix"), escapeNaive(b)...), h.buf, "% x", b)
+		}
 	}
 }

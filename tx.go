@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quilldb/quill/internal/keyspace"
 	"github.com/quilldb/quill/ion"
@@ -222,7 +223,7 @@ func (tx *Tx) scan(lo, hi []byte, fn func(k, v []byte) error) error {
 
 // addStatement records a statement in transactionInfo and checks its length.
 func (tx *Tx) addStatement(text string, params ...merkle.Hash) (int, error) {
-	if n := len([]rune(text)); n > tx.l.db.opts.MaxStatementLength {
+	if n := utf8.RuneCountInString(text); n > tx.l.db.opts.MaxStatementLength {
 		return 0, invalidParam("Statement", "is %d characters, the limit is %d", n, tx.l.db.opts.MaxStatementLength)
 	}
 	tx.statements = append(tx.statements, newStatement(text, tx.l.db.opts.Journal.Clock(), params))

@@ -44,6 +44,11 @@ type Config struct {
 	Clients []int
 	// Duration of each measured point. Default: 5 s.
 	Duration time.Duration
+	// Warmup is how long each Commit point runs before it is measured,
+	// without a pause: the engines are then compared after their first
+	// flushes and compactions, not in the seconds after an empty store is
+	// opened, when they have not written an sstable yet. Default 0.
+	Warmup time.Duration
 	// DocsPerTx is the number of documents per Commit transaction. Default 1.
 	DocsPerTx int
 	// Updates makes Commit update existing documents instead of inserting,
@@ -104,6 +109,7 @@ func (c *Config) withDefaults() Config {
 	}
 	if o.Smoke {
 		o.Duration = min(o.Duration, 300*time.Millisecond)
+		o.Warmup = min(o.Warmup, 100*time.Millisecond)
 		o.Clients = []int{1, 16}
 		o.Sizes = []int{200, 1000}
 		o.HotSet = min(o.HotSet, 50)

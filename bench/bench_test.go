@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -130,5 +132,28 @@ func TestExportAndStreamSmoke(t *testing.T) {
 	for _, r := range rep.Results {
 		require.Positive(t, r.P50, "a lag was measured")
 		require.Zero(t, r.Extra["undelivered"], "every committed block was delivered")
+	}
+}
+
+// A warm-up runs the operation unmeasured first: only operations that
+// start after it count, the counters are read when it ends, and the
+// elapsed time is the measured part's.
+func TestWarmupIsNotMeasured(t *testing.T) {
+	var calls, callsAtBegin atomic.Int64
+	begun := 0
+	ops, elapsed, lat, err := measureAfter(context.Background(), 4, 150*time.Millisecond, 150*time.Millisecond,
+		func(int, int) error { calls.Add(1); time.Sleep(time.Millisecond); return nil },
+		func() { begun++; callsAtBegin.Store(calls.Load()) })
+	require.NoError(t, err)
+	require.Equal(t, 1, begun)
+	require.Positive(t, callsAtBegin.Load(), "the warm-up ran the operation")
+	require.Len(t, lat, int(ops))
+	require.LessOrEqual(t, ops, calls.Load()-callsAtBegin.Load()+4, "only operations started after the warm-up count")
+	require.GreaterOrEqual(t, elapsed, 150*time.Millisecond)
+	require.Less(t, elapsed, 290*time.Millisecond, "the warm-up is not in the elapsed time")
+
+	rep := smoke(t, Commit, func(c *Config) { c.Engines, c.Warmup = []string{"quill"}, 50*time.Millisecond })
+	for _, r := range rep.Results {
+		require.InDelta(t, 0.05, r.Extra["warmupS"], 1e-9)
 	}
 }

@@ -49,6 +49,7 @@ func MainAs(prog string, args []string, stdout, stderr io.Writer, configure ...f
 	clients := fs.String("clients", "", "comma-separated client counts (default 1,4,16,64,256)")
 	sizes := fs.String("sizes", "", "comma-separated journal sizes in blocks (default 10000,100000,1000000)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "time per measured point (default 5s)")
+	fs.DurationVar(&cfg.Warmup, "warmup", 0, "commit: run each point this long before measuring it, to compare engines in steady state")
 	fs.IntVar(&cfg.DocsPerTx, "docs", 0, "documents per transaction (default 1)")
 	fs.BoolVar(&cfg.Updates, "updates", false, "update existing documents instead of inserting")
 	fs.IntVar(&cfg.HotSet, "hot", 0, "documents the updates choose from (default 1000)")
@@ -68,6 +69,9 @@ func MainAs(prog string, args []string, stdout, stderr io.Writer, configure ...f
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if cfg.Duration < 0 || cfg.Warmup < 0 {
+		return fmt.Errorf("%w: -duration and -warmup must not be negative", ErrUsage)
 	}
 	var err error
 	if cfg.Engines, err = splitList(*engines); err != nil {

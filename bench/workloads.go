@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/quilldb/quill/journal"
 )
 
 var fixedDay = time.Date(2017, 8, 21, 0, 0, 0, 0, time.UTC)
@@ -29,19 +32,49 @@ func (p *docPool) get(i int) []byte { return p.docs[i%len(p.docs)] }
 // measure runs op from clients goroutines for d and returns the number of
 // operations, the elapsed time and every latency.
 func measure(ctx context.Context, clients int, d time.Duration, op func(client, i int) error) (int64, time.Duration, []time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	return measureAfter(ctx, clients, 0, d, op, nil)
+}
+
+// measureAfter is measure after a warm-up: the clients run op for warmup
+// unmeasured, then, without pausing, for d measured. begin, if set, is
+// called when the measured part starts (to read counters). An operation
+// counts if it started in the measured part.
+func measureAfter(ctx context.Context, clients int, warmup, d time.Duration, op func(client, i int) error,
+	begin func()) (int64, time.Duration, []time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, warmup+d)
 	defer cancel()
+	var measuring atomic.Bool
+	started := make(chan time.Time, 1)
+	startMeasuring := func() {
+		if begin != nil {
+			begin()
+		}
+		now := time.Now()
+		measuring.Store(true)
+		started <- now
+	}
+	if warmup == 0 {
+		startMeasuring()
+	} else {
+		go func() {
+			select {
+			case <-time.After(warmup):
+			case <-ctx.Done():
+			}
+			startMeasuring()
+		}()
+	}
 	var mu sync.Mutex
 	var all []time.Duration
 	var firstErr error
 	var wg sync.WaitGroup
-	start := time.Now()
 	for c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
 			for i := 0; ctx.Err() == nil; i++ {
+				counted := measuring.Load()
 				t0 := time.Now()
 				err := op(c, i)
 				if err != nil {
@@ -52,7 +85,9 @@ func measure(ctx context.Context, clients int, d time.Duration, op func(client, 
 					}
 					break
 				}
-				lat = append(lat, time.Since(t0))
+				if counted {
+					lat = append(lat, time.Since(t0))
+				}
 			}
 			mu.Lock()
 			all = append(all, lat...)
@@ -60,6 +95,7 @@ func measure(ctx context.Context, clients int, d time.Duration, op func(client, 
 		}()
 	}
 	wg.Wait()
+	start := <-started
 	return int64(len(all)), time.Since(start), all, firstErr
 }
 
@@ -89,9 +125,14 @@ func runCommit(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 		var mu sync.Mutex
 		retries := 0
 		rng := rand.New(rand.NewPCG(uint64(clients), 7))
-		before := readUsage()
-		journalBefore, counted := readJournal(s)
-		ops, elapsed, lat, err := measure(ctx, clients, c.Duration, func(client, i int) error {
+		var before usage
+		var journalBefore journal.Stats
+		var counted bool
+		begin := func() {
+			before = readUsage()
+			journalBefore, counted = readJournal(s)
+		}
+		ops, elapsed, lat, err := measureAfter(ctx, clients, c.Warmup, c.Duration, func(client, i int) error {
 			docs := make([][]byte, c.DocsPerTx)
 			var ks []string
 			for d := range docs {
@@ -111,7 +152,7 @@ func runCommit(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 			retries += st.Retries
 			mu.Unlock()
 			return err
-		})
+		}, begin)
 		after := readUsage()
 		journalAfter, _ := readJournal(s)
 		cleanup()
@@ -124,6 +165,9 @@ func runCommit(ctx context.Context, c *Config, e Engine, p *progress) ([]Result,
 			addJournal(&r, journalBefore, journalAfter, elapsed)
 		}
 		r.Extra["docsPerTx"] = float64(c.DocsPerTx)
+		if c.Warmup > 0 {
+			r.Extra["warmupS"] = c.Warmup.Seconds()
+		}
 		if c.Updates {
 			r.Extra["hotSet"] = float64(c.HotSet)
 			r.Extra["retries"] = float64(retries)

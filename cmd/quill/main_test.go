@@ -115,6 +115,9 @@ func TestBenchSmoke(t *testing.T) {
 	_, err = runCmd(t, "", "bench", "commit", "-dir", filepath.Join(dir, "missing"))
 	require.ErrorIs(t, err, errUsage)
 	require.ErrorContains(t, err, "-dir")
+	_, err = runCmd(t, "", "bench", "commit", "-warmup", "-1s")
+	require.ErrorIs(t, err, errUsage)
+	require.ErrorContains(t, err, "-warmup")
 }
 
 func TestEveryCommandAnswersHelp(t *testing.T) {

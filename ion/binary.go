@@ -80,29 +80,36 @@ func (e *binaryEncoder) encode(dst []byte, v Value) []byte {
 		dst = make([]byte, 0, min(e.hint+e.hint/4, 16<<10))
 	}
 	e.buf = append(dst, ivm...) //nolint:gocritic // the stream is appended to the caller's dst
-	if len(e.local) > 0 || e.shared != nil {
-		// $ion_symbol_table::{imports:[...], symbols:["...", ...]}
-		start := len(e.buf)
-		e.buf = append(e.buf, 0x81, 0x80|sidSymbolTable) // annot_length 1, the annotation
-		structStart := len(e.buf)
-		if e.shared != nil {
-			e.appendImport()
-		}
-		if len(e.local) > 0 {
-			e.buf = append(e.buf, 0x80|sidSymbols) // field name
-			listStart := len(e.buf)
-			for _, s := range e.local {
-				e.scalarHeader(0x80, len(s))
-				e.buf = append(e.buf, s...)
-			}
-			e.wrap(listStart, 0xB0)
-		}
-		e.wrap(structStart, 0xD0)
-		e.wrap(start, 0xE0)
-	}
+	e.appendSymbolTable()
 	e.value(&v)
 	e.hint = len(e.buf) - len(dst)
 	return e.buf
+}
+
+// appendSymbolTable appends the local symbol table of a stream that
+// imports e.shared and adds e.local, if it needs one:
+// $ion_symbol_table::{imports:[...], symbols:["...", ...]}.
+func (e *binaryEncoder) appendSymbolTable() {
+	if len(e.local) == 0 && e.shared == nil {
+		return
+	}
+	start := len(e.buf)
+	e.buf = append(e.buf, 0x81, 0x80|sidSymbolTable) // annot_length 1, the annotation
+	structStart := len(e.buf)
+	if e.shared != nil {
+		e.appendImport()
+	}
+	if len(e.local) > 0 {
+		e.buf = append(e.buf, 0x80|sidSymbols) // field name
+		listStart := len(e.buf)
+		for _, s := range e.local {
+			e.scalarHeader(0x80, len(s))
+			e.buf = append(e.buf, s...)
+		}
+		e.wrap(listStart, 0xB0)
+	}
+	e.wrap(structStart, 0xD0)
+	e.wrap(start, 0xE0)
 }
 
 // collect assigns local SIDs to every symbol text v uses.

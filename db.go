@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/quilldb/quill/internal/keyspace"
-	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/journal"
 )
 
@@ -283,9 +282,12 @@ func (db *DB) finishCreate(ctx context.Context, rec *ledgerRecord) error {
 		return mapJournalErr(err)
 	}
 	if strand.Size() == 0 {
-		stmt := newStatement("CREATE LEDGER "+rec.Name, db.opts.Journal.Clock(), nil)
-		info := ion.Struct(ion.F("statements", ion.List(stmt.ion())))
-		if _, err := strand.Commit(ctx, &journal.Transaction{Info: info}); err != nil {
+		stmt, err := journal.NewStatementInfo("CREATE LEDGER "+rec.Name, db.opts.Journal.Clock())
+		if err != nil {
+			return err // not reached: ledger names are ASCII
+		}
+		info := &journal.TransactionInfo{Statements: []journal.StatementInfo{stmt}}
+		if _, err := strand.Commit(ctx, &journal.Transaction{TypedInfo: info}); err != nil {
 			return mapJournalErr(err)
 		}
 	}

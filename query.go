@@ -7,9 +7,9 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/quilldb/quill/internal/memo"
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/merkle"
 	"github.com/quilldb/quill/partiql"
@@ -63,29 +63,10 @@ func (tx *Tx) query(parsed *partiql.Parsed, params []ion.Value) (*partiql.Result
 
 // parsed statements are kept by text: applications run the same few
 // statements with different parameters.
-var (
-	parseCache     sync.Map // statement text -> *partiql.Parsed
-	parseCacheSize atomic.Int64
-)
-
-const parseCacheLimit = 1024
+var parsedStatements = memo.New[*partiql.Parsed](1024)
 
 func parseStatement(text string) (*partiql.Parsed, error) {
-	if p, ok := parseCache.Load(text); ok {
-		return p.(*partiql.Parsed), nil
-	}
-	p, err := partiql.Parse(text)
-	if err != nil {
-		return nil, err
-	}
-	if parseCacheSize.Add(1) > parseCacheLimit {
-		// A crude bound: a workload of more distinct statements than
-		// this parses again after the reset.
-		parseCache.Clear()
-		parseCacheSize.Store(0)
-	}
-	parseCache.Store(text, p)
-	return p, nil
+	return parsedStatements.Get(text, func() (*partiql.Parsed, error) { return partiql.Parse(text) })
 }
 
 // savepoint is what a statement may change in a transaction, so that a

@@ -808,6 +808,13 @@ func TestTransactionTimeoutAndStatementLimit(t *testing.T) {
 	var invalid *Error
 	requireCode(t, err, CodeInvalidParameter, &invalid)
 	require.Equal(t, "Statement", invalid.Parameter)
+
+	// A statement's text goes into the block: it must be UTF-8.
+	err = l.Execute(ctx, func(tx *Tx) error { _, err := tx.Query("SELECT * FROM T WHERE a = '\xff'"); return err })
+	requireCode(t, err, CodeInvalidParameter, &invalid)
+	require.Equal(t, "Statement", invalid.Parameter)
+	require.Contains(t, invalid.Message, "UTF-8")
+	require.Equal(t, size, l.strand.Size(), "the rejected transactions wrote nothing")
 }
 
 func TestExecuteReceipt(t *testing.T) {

@@ -64,7 +64,7 @@ type Tx struct {
 	id     string
 	start  time.Time
 
-	statements []statement
+	statements []journal.StatementInfo
 	docs       map[string]*docInfo // transactionInfo.documents
 	docOrder   []string
 
@@ -226,7 +226,11 @@ func (tx *Tx) addStatement(text string, params ...merkle.Hash) (int, error) {
 	if n := utf8.RuneCountInString(text); n > tx.l.db.opts.MaxStatementLength {
 		return 0, invalidParam("Statement", "is %d characters, the limit is %d", n, tx.l.db.opts.MaxStatementLength)
 	}
-	tx.statements = append(tx.statements, newStatement(text, tx.l.db.opts.Journal.Clock(), params))
+	st, err := journal.NewStatementInfo(text, tx.l.db.opts.Journal.Clock(), params...)
+	if err != nil {
+		return 0, invalidParam("Statement", "is not valid UTF-8")
+	}
+	tx.statements = append(tx.statements, st)
 	return len(tx.statements) - 1, nil
 }
 
@@ -956,7 +960,7 @@ func (tx *Tx) commit() (Receipt, error) {
 		}
 		return rec, mapJournalErr(err)
 	}
-	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, Info: tx.info()}
+	jtx := &journal.Transaction{ID: tx.id, Time: tx.start, TypedInfo: tx.info()}
 	if len(tx.reads) > 0 || len(tx.marks) > 0 {
 		// A blind write, an insert say, has nothing to validate.
 		jtx.Validate = func(r journal.ValidationReader) error { return tx.validate(r, r.Mark) }
@@ -1061,28 +1065,15 @@ func historyWrite(strand, tableID, docID string, version int64, seq uint64, txTi
 	return journal.Write{Key: historyKey(strand, tableID, docID, version), Value: h}
 }
 
-// info builds the block's transactionInfo.
-func (tx *Tx) info() ion.Value {
-	stmts := make([]ion.Value, len(tx.statements))
-	for i, s := range tx.statements {
-		stmts[i] = s.ion()
-	}
-	fields := make([]ion.Field, 1, 2)
-	fields[0] = ion.Field{Name: symStatements, Value: ion.List(stmts...)}
+// info is the block's transactionInfo.
+func (tx *Tx) info() *journal.TransactionInfo {
+	info := &journal.TransactionInfo{Statements: tx.statements}
 	if len(tx.docOrder) > 0 {
-		docs := make([]ion.Field, len(tx.docOrder))
+		info.Documents = make([]journal.DocumentInfo, len(tx.docOrder))
 		for i, id := range tx.docOrder {
-			info := tx.docs[id]
-			idx := make([]ion.Value, len(info.statements))
-			for j, s := range info.statements {
-				idx[j] = ion.Int(int64(s))
-			}
-			docs[i] = ion.Field{Name: ion.Sym(id), Value: ion.StructOf([]ion.Field{
-				{Name: symTableName, Value: ion.String(info.tableName)},
-				{Name: symTableID, Value: ion.String(info.tableID)},
-				{Name: symStatements, Value: ion.List(idx...)}})}
+			d := tx.docs[id]
+			info.Documents[i] = journal.DocumentInfo{ID: id, TableName: d.tableName, TableID: d.tableID, Statements: d.statements}
 		}
-		fields = append(fields, ion.Field{Name: symDocuments, Value: ion.StructOf(docs)})
 	}
-	return ion.StructOf(fields)
+	return info
 }

@@ -409,6 +409,20 @@ func StructFieldDigest(name string, fields ...[sha256.Size]byte) [sha256.Size]by
 	return h.sumAndRelease()
 }
 
+// StructListFieldDigest returns FieldDigest of a field named name whose
+// value is an unannotated list of unannotated structs, each given by its
+// field digests: QLDB's transactionInfo.statements.
+func StructListFieldDigest(name string, structs ...[][sha256.Size]byte) [sha256.Size]byte {
+	h := pooledHasher()
+	h.symbol(Sym(name))
+	h.buf = append(h.buf, markBegin, typeQualifier[ListType])
+	for _, fields := range structs {
+		h.structFromDigests(fields)
+	}
+	h.buf = append(h.buf, markEnd)
+	return h.sumAndRelease()
+}
+
 // structFromDigests serialises a struct given its field digests.
 func (h *hasher) structFromDigests(fields [][sha256.Size]byte) {
 	base := len(h.spans)

@@ -216,5 +216,10 @@ func TestStructHashFromFieldDigests(t *testing.T) {
 		require.Equal(t, Hash(Struct(fields...)), StructHash(digests...), "seed %d, digests reversed", seed)
 		outer := Struct(F("inner", Struct(fields...)), F("n", Int(int64(seed))))
 		require.Equal(t, Hash(outer), StructHash(StructFieldDigest("inner", digests...), FieldDigest("n", Int(int64(seed)))), "seed %d, nested", seed)
+		// A list of structs, as transactionInfo.statements: the struct
+		// above, an empty one, and it again.
+		list := Struct(F("list", List(Struct(fields...), Struct(), Struct(fields...))))
+		require.Equal(t, Hash(list), StructHash(StructListFieldDigest("list", digests, nil, digests)), "seed %d, list", seed)
 	}
+	require.Equal(t, Hash(Struct(F("l", List()))), StructHash(StructListFieldDigest("l")), "empty list")
 }

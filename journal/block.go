@@ -21,8 +21,14 @@ type Transaction struct {
 	// journal's clock when Commit is called. It is kept to the millisecond.
 	Time time.Time
 	// Info is the block's transactionInfo (statements and documents), or the
-	// zero Value for none. A block needs Info or at least one revision.
+	// zero Value for none. A block needs transactionInfo or at least one
+	// revision.
 	Info ion.Value
+	// TypedInfo is transactionInfo in QLDB's form, instead of Info: the
+	// journal then hashes it from kept field digests and writes it into
+	// the block without Ion values, which costs a few microseconds less
+	// per commit.
+	TypedInfo *TransactionInfo
 	// Redaction is the block's redactionInfo, or the zero Value for none.
 	Redaction ion.Value
 	// Revisions are the document revisions the transaction writes.
@@ -145,9 +151,12 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 		return nil, invalid("transaction id: %v", err)
 	}
 	p.txIDDigest = txIDDigest(p.txID)
-	hasInfo := !isAbsent(tx.Info)
+	info, typed := tx.Info, tx.TypedInfo
 	hasRedaction := !isAbsent(tx.Redaction)
-	if !hasInfo && len(tx.Revisions) == 0 {
+	switch {
+	case typed != nil && !isAbsent(info):
+		return nil, invalid("a transaction has Info or TypedInfo, not both")
+	case typed == nil && isAbsent(info) && len(tx.Revisions) == 0:
 		return nil, invalid("a block needs transactionInfo or revisions")
 	}
 	for i, w := range tx.Writes {
@@ -159,89 +168,68 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	if txTime.IsZero() {
 		txTime = now
 	}
-	txTimeValue := ion.SystemTime(txTime)
 
-	var revs []ion.Value
 	// split: the revisions' data are stored after the body as the binary
 	// streams the caller gave, not inside it (flagSplitData).
 	split := slices.ContainsFunc(tx.Revisions, func(r RevisionInput) bool { return !r.Deleted && r.DataBinary != nil })
-	var dataParts [][]byte
-	if len(tx.Revisions) > 0 {
-		revHashes := make([]merkle.Hash, 0, len(tx.Revisions))
-		revs = make([]ion.Value, len(tx.Revisions))
-		seen := make(map[string]bool, len(tx.Revisions))
-		for i, r := range tx.Revisions {
-			if err := ion.ValidateID(r.DocumentID); err != nil {
-				return nil, invalid("revision %d: document id: %v", i, err)
-			}
-			if seen[r.DocumentID] {
-				return nil, invalid("revision %d: document %s is revised twice in one transaction", i, r.DocumentID)
-			}
-			seen[r.DocumentID] = true
-			if r.Version < 0 {
-				return nil, invalid("revision %d: version %d is negative", i, r.Version)
-			}
-			meta := ion.StructOf([]ion.Field{
-				{Name: symID, Value: ion.String(r.DocumentID)},
-				{Name: symVersion, Value: ion.Int(r.Version)},
-				{Name: symTxTime, Value: txTimeValue},
-				{Name: symTxID, Value: ion.String(p.txID)}})
-			var h merkle.Hash
-			fields := make([]ion.Field, 0, 3)
-			if r.Deleted {
-				h = merkle.Hash(ion.Hash(meta))
-				fields = append(fields, ion.Field{Name: symHash, Value: ion.Blob(h[:])})
-			} else {
-				dataHash := r.DataHash
-				if dataHash == nil {
-					if err := r.Data.Validate(); err != nil {
-						return nil, invalid("revision %d: data: %v", i, err)
-					}
-					h := merkle.Hash(ion.Hash(r.Data))
-					dataHash = &h
-				}
-				h = merkle.Dot(merkle.Hash(ion.Hash(meta)), *dataHash)
-				fields = append(fields, ion.Field{Name: symHash, Value: ion.Blob(h[:])})
-				if split {
-					bin := r.DataBinary
-					if bin == nil {
-						bin = ion.AppendBinary(nil, r.Data)
-					}
-					dataParts = append(dataParts, binary.AppendUvarint(nil, uint64(i)), bin)
-				} else {
-					fields = append(fields, ion.Field{Name: symData, Value: r.Data})
-				}
-			}
-			fields = append(fields, ion.Field{Name: symMetadata, Value: meta})
-			revs[i] = ion.StructOf(fields)
-			revHashes = append(revHashes, h)
-		}
-		root, _ := merkle.Root(revHashes)
-		p.entries = append(p.entries, root)
-		p.revHashes = revHashes
-	}
-	// The body holds the parts in QLDB's field order; entriesHashList has
-	// the header hash first (added by the sequencer), then the revisions
-	// root, H(transactionInfo), H(redactionInfo).
-	bodyFields := make([]ion.Field, 0, 3)
-	if hasInfo {
-		if err := tx.Info.Validate(); err != nil {
+	// written: the body is written from the parts, without Ion values,
+	// when every part can be (ion.BinaryWriter; no redaction, no
+	// revision data inside the body).
+	written := typed != nil && !hasRedaction &&
+		!slices.ContainsFunc(tx.Revisions, func(r RevisionInput) bool { return !r.Deleted && r.DataBinary == nil })
+	if typed != nil {
+		if err := typed.check(); err != nil {
 			return nil, invalid("transactionInfo: %v", err)
 		}
-		p.entries = append(p.entries, merkle.Hash(ion.Hash(tx.Info)))
-		bodyFields = append(bodyFields, ion.Field{Name: symTransactionInfo, Value: tx.Info})
+		if !written {
+			info = typed.Ion()
+		}
+	}
+	if err := p.hashRevisions(tx.Revisions, txTime); err != nil {
+		return nil, err
+	}
+	// entriesHashList has the header hash first (added by the sequencer),
+	// then the revisions root, H(transactionInfo), H(redactionInfo).
+	switch {
+	case typed != nil:
+		h, err := typed.hash()
+		if err != nil {
+			return nil, invalid("transactionInfo: %v", err)
+		}
+		p.entries = append(p.entries, h)
+	case !isAbsent(info):
+		if err := info.Validate(); err != nil {
+			return nil, invalid("transactionInfo: %v", err)
+		}
+		p.entries = append(p.entries, merkle.Hash(ion.Hash(info)))
 	}
 	if hasRedaction {
 		if err := tx.Redaction.Validate(); err != nil {
 			return nil, invalid("redactionInfo: %v", err)
 		}
 		p.entries = append(p.entries, merkle.Hash(ion.Hash(tx.Redaction)))
-		bodyFields = append(bodyFields, ion.Field{Name: symRedactionInfo, Value: tx.Redaction})
 	}
-	if revs != nil {
-		bodyFields = append(bodyFields, ion.Field{Name: symRevisions, Value: ion.List(revs...)})
+	var body []byte
+	var dataParts [][]byte
+	if split {
+		for i, r := range tx.Revisions {
+			if !r.Deleted {
+				bin := r.DataBinary
+				if bin == nil {
+					bin = ion.AppendBinary(nil, r.Data)
+				}
+				dataParts = append(dataParts, binary.AppendUvarint(nil, uint64(i)), bin)
+			}
+		}
 	}
-	body := ion.AppendBinaryShared(nil, ion.StructOf(bodyFields), blockSymbols)
+	if written {
+		var err error
+		if body, err = writeBody(typed, tx.Revisions, p.revHashes, p.txID, txTime); err != nil {
+			return nil, invalid("%v", err)
+		}
+	} else {
+		body = encodeBody(info, tx.Redaction, tx.Revisions, p.revHashes, p.txID, txTime, split)
+	}
 	size := len(body)
 	if split {
 		// record.encode lays the parts out, copying them once, unless the
@@ -264,6 +252,135 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 		p.dataRefs = splitDataRefs(1+len(p.entries), body, dataParts, len(tx.Revisions))
 	}
 	return p, nil
+}
+
+// hashRevisions validates the revisions and computes their hashes and
+// their root, the first of p.entries. A revision's metadata is hashed
+// from field digests, txTime's and txId's made once per transaction.
+func (p *prepared) hashRevisions(revs []RevisionInput, txTime time.Time) error {
+	if len(revs) == 0 {
+		return nil
+	}
+	p.revHashes = make([]merkle.Hash, len(revs))
+	txTimeDigest := ion.FieldDigest("txTime", ion.SystemTime(txTime))
+	txIDDigest := ion.FieldDigest("txId", ion.String(p.txID))
+	var seen map[string]bool
+	if len(revs) > 8 {
+		seen = make(map[string]bool, len(revs))
+	}
+	for i, r := range revs {
+		if err := ion.ValidateID(r.DocumentID); err != nil {
+			return invalid("revision %d: document id: %v", i, err)
+		}
+		twice := seen[r.DocumentID]
+		if seen != nil {
+			seen[r.DocumentID] = true
+		} else {
+			twice = slices.ContainsFunc(revs[:i], func(e RevisionInput) bool { return e.DocumentID == r.DocumentID })
+		}
+		if twice {
+			return invalid("revision %d: document %s is revised twice in one transaction", i, r.DocumentID)
+		}
+		if r.Version < 0 {
+			return invalid("revision %d: version %d is negative", i, r.Version)
+		}
+		meta := merkle.Hash(ion.StructHash(ion.FieldDigest("id", ion.String(r.DocumentID)),
+			ion.FieldDigest("version", ion.Int(r.Version)), txTimeDigest, txIDDigest))
+		if r.Deleted {
+			p.revHashes[i] = meta
+			continue
+		}
+		dataHash := r.DataHash
+		if dataHash == nil {
+			if err := r.Data.Validate(); err != nil {
+				return invalid("revision %d: data: %v", i, err)
+			}
+			h := merkle.Hash(ion.Hash(r.Data))
+			dataHash = &h
+		}
+		p.revHashes[i] = merkle.Dot(meta, *dataHash)
+	}
+	root, _ := merkle.Root(p.revHashes)
+	p.entries = append(p.entries, root)
+	return nil
+}
+
+// encodeBody makes a block body from Ion values: {transactionInfo,
+// redactionInfo, revisions: [{hash, data, metadata}, ...]}, each part
+// only if present, a revision's data only if it is stored inside the
+// body (not split) and not deleted.
+func encodeBody(info, redaction ion.Value, revs []RevisionInput, hashes []merkle.Hash, txID string, txTime time.Time, split bool) []byte {
+	fields := make([]ion.Field, 0, 3)
+	if !isAbsent(info) {
+		fields = append(fields, ion.Field{Name: symTransactionInfo, Value: info})
+	}
+	if !isAbsent(redaction) {
+		fields = append(fields, ion.Field{Name: symRedactionInfo, Value: redaction})
+	}
+	if len(revs) > 0 {
+		txTimeValue := ion.SystemTime(txTime)
+		list := make([]ion.Value, len(revs))
+		for i, r := range revs {
+			rev := make([]ion.Field, 0, 3)
+			rev = append(rev, ion.Field{Name: symHash, Value: ion.Blob(hashes[i][:])})
+			if !r.Deleted && !split {
+				rev = append(rev, ion.Field{Name: symData, Value: r.Data})
+			}
+			rev = append(rev, ion.Field{Name: symMetadata, Value: ion.StructOf([]ion.Field{
+				{Name: symID, Value: ion.String(r.DocumentID)},
+				{Name: symVersion, Value: ion.Int(r.Version)},
+				{Name: symTxTime, Value: txTimeValue},
+				{Name: symTxID, Value: ion.String(txID)}})})
+			list[i] = ion.StructOf(rev)
+		}
+		fields = append(fields, ion.Field{Name: symRevisions, Value: ion.List(list...)})
+	}
+	return ion.AppendBinaryShared(nil, ion.StructOf(fields), blockSymbols)
+}
+
+// writeBody writes the body encodeBody would make for a typed
+// transactionInfo and revisions whose data are stored split, with
+// ion.BinaryWriter: byte for byte the same (TestWrittenBodyIsTheEncodedOne),
+// without building values.
+func writeBody(info *TransactionInfo, revs []RevisionInput, hashes []merkle.Hash, txID string, txTime time.Time) ([]byte, error) {
+	local := make([]string, len(info.Documents))
+	size := 96 + 140*len(revs)
+	for i, d := range info.Documents {
+		local[i] = d.ID
+		size += 80 + len(d.TableName)
+	}
+	for _, s := range info.Statements {
+		size += 64 + len(s.Statement)
+	}
+	var w ion.BinaryWriter
+	w.Start(make([]byte, 0, size), blockSymbols, local...)
+	w.BeginStruct()
+	w.Field("transactionInfo")
+	info.write(&w)
+	if len(revs) > 0 {
+		w.Field("revisions")
+		w.BeginList()
+		for i, r := range revs {
+			w.BeginStruct()
+			w.Field("hash")
+			w.Blob(hashes[i][:])
+			w.Field("metadata")
+			w.BeginStruct()
+			w.Field("id")
+			w.String(r.DocumentID)
+			w.Field("version")
+			w.Int(r.Version)
+			w.Field("txTime")
+			w.SystemTime(txTime)
+			w.Field("txId")
+			w.String(txID)
+			w.End()
+			w.End()
+		}
+		w.End()
+	}
+	w.End()
+	return w.Finish()
 }
 
 // splitDataRefs returns where record.encode will lay out each revision's

@@ -96,7 +96,10 @@ func (e *binaryEncoder) appendSymbolTable() {
 	start := len(e.buf)
 	e.buf = append(e.buf, 0x81, 0x80|sidSymbolTable) // annot_length 1, the annotation
 	structStart := len(e.buf)
-	if e.shared != nil {
+	switch {
+	case e.shared != nil && e.shared.imports != nil:
+		e.buf = append(e.buf, e.shared.imports...) // made once, when registered
+	case e.shared != nil:
 		e.appendImport()
 	}
 	if len(e.local) > 0 {

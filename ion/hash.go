@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Ion Hash 1.0 markers.
@@ -389,6 +390,19 @@ func FieldDigest(name string, v Value) [sha256.Size]byte {
 	h := pooledHasher()
 	h.symbol(Sym(name))
 	h.value(&v)
+	return h.sumAndRelease()
+}
+
+// SystemTimeFieldDigest returns FieldDigest(name, SystemTime(t)) without
+// making the timestamp value.
+func SystemTimeFieldDigest(name string, t time.Time) [sha256.Size]byte {
+	h := pooledHasher()
+	h.symbol(Sym(name))
+	h.buf = append(h.buf, markBegin, typeQualifier[TimestampType])
+	mark := len(h.buf)
+	h.buf = appendSystemTimeRepr(h.buf, t)
+	h.escapeFrom(mark)
+	h.buf = append(h.buf, markEnd)
 	return h.sumAndRelease()
 }
 

@@ -22,6 +22,9 @@ type SharedSymbolTable struct {
 	symbols []string
 	syms    []Symbol          // symbols as the decoder's table holds them
 	sids    map[string]uint64 // symbol -> SID when imported after the system table
+	// imports is the encoded imports field of a local symbol table that
+	// imports this table alone (appendImport), made once.
+	imports []byte
 }
 
 var sharedTables sync.Map // sharedKey -> *SharedSymbolTable
@@ -42,6 +45,9 @@ func RegisterSharedSymbolTable(name string, version int, symbols ...string) *Sha
 			t.sids[s] = uint64(firstLocalSID + i)
 		}
 	}
+	e := binaryEncoder{shared: t}
+	e.appendImport()
+	t.imports = e.buf
 	if prev, loaded := sharedTables.LoadOrStore(sharedKey{name, version}, t); loaded {
 		p := prev.(*SharedSymbolTable)
 		if !slices.Equal(p.symbols, symbols) {
@@ -50,6 +56,17 @@ func RegisterSharedSymbolTable(name string, version int, symbols ...string) *Sha
 		return p
 	}
 	return t
+}
+
+// SID returns the symbol ID under which a stream that imports t alone
+// writes text, as AppendBinaryShared and BinaryWriter look it up: the
+// system table first, then t; ok is false if text is in neither.
+func (t *SharedSymbolTable) SID(text string) (sid uint64, ok bool) {
+	if sid, ok := systemSID(text); ok {
+		return sid, true
+	}
+	sid, ok = t.sids[text]
+	return sid, ok
 }
 
 func lookupSharedTable(name string, version int) (*SharedSymbolTable, bool) {

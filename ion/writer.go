@@ -72,6 +72,13 @@ func (w *BinaryWriter) Field(name string) {
 	w.e.buf = appendVarUint(w.e.buf, sid)
 }
 
+// FieldSID writes a field name given by its symbol ID, looked up once by
+// the caller (SharedSymbolTable.SID, LocalSID) instead of at every field.
+func (w *BinaryWriter) FieldSID(sid uint64) { w.e.buf = appendVarUint(w.e.buf, sid) }
+
+// LocalSID returns the symbol ID of the i-th local symbol given to Start.
+func (w *BinaryWriter) LocalSID(i int) uint64 { return w.firstSID + uint64(i) }
+
 // BeginStruct opens a struct; End closes it.
 func (w *BinaryWriter) BeginStruct() { w.open = append(w.open, container{len(w.e.buf), 0xD0}) }
 

@@ -147,3 +147,14 @@ func TestBinaryWriterReportsMisuse(t *testing.T) {
 	_, err = w.Finish()
 	require.ErrorContains(t, err, "End without an open container")
 }
+
+func TestSystemTimeFieldDigestIsTheFieldDigestOfSystemTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 2000 {
+		tm := time.Unix(0, rng.Int64N(1<<62)).In(time.FixedZone("x", 3600*rng.IntN(12)))
+		if rng.IntN(3) == 0 {
+			tm = tm.Truncate(time.Second)
+		}
+		require.Equal(t, FieldDigest("txTime", SystemTime(tm)), SystemTimeFieldDigest("txTime", tm), "%v", tm)
+	}
+}

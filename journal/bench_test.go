@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/quilldb/quill/ion"
 	"github.com/quilldb/quill/merkle"
@@ -152,4 +153,28 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	b.ReportMetric(float64(rep.Blocks)*float64(b.N)/b.Elapsed().Seconds(), "blocks/s")
 	b.SetBytes(int64(rep.Bytes))
+}
+
+// BenchmarkPrepare is the work a committer does before the sequencer for
+// a one-document insert as the ledger layer makes it: the revision's
+// metadata and hash, transactionInfo's hash and the block body.
+func BenchmarkPrepare(b *testing.B) {
+	doc := ion.Struct(ion.F("VIN", ion.String("1N4AL11D75C109151")), ion.F("City", ion.String("Everett")))
+	bin, hash := ion.AppendBinary(nil, doc), merkle.Hash(ion.Hash(doc))
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	docID := ion.NewTimeOrderedID(now)
+	stmt, err := NewStatementInfo("INSERT INTO Vehicles ?", now, hash)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx := &Transaction{ID: ion.NewID(), Time: now, TypedInfo: &TransactionInfo{
+		Statements: []StatementInfo{stmt},
+		Documents:  []DocumentInfo{{ID: docID, TableName: "Vehicles", TableID: "5PLf9SXwndd63lPaSIa0O6", Statements: []int{0}}}},
+		Revisions: []RevisionInput{{DocumentID: docID, DataHash: &hash, DataBinary: bin}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := prepare(tx, now, -1); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

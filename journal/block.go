@@ -262,7 +262,7 @@ func (p *prepared) hashRevisions(revs []RevisionInput, txTime time.Time) error {
 		return nil
 	}
 	p.revHashes = make([]merkle.Hash, len(revs))
-	txTimeDigest := ion.FieldDigest("txTime", ion.SystemTime(txTime))
+	txTimeDigest := ion.SystemTimeFieldDigest("txTime", txTime)
 	txIDDigest := ion.FieldDigest("txId", ion.String(p.txID))
 	var seen map[string]bool
 	if len(revs) > 8 {
@@ -355,24 +355,24 @@ func writeBody(info *TransactionInfo, revs []RevisionInput, hashes []merkle.Hash
 	var w ion.BinaryWriter
 	w.Start(make([]byte, 0, size), blockSymbols, local...)
 	w.BeginStruct()
-	w.Field("transactionInfo")
+	w.FieldSID(sidTransactionInfo)
 	info.write(&w)
 	if len(revs) > 0 {
-		w.Field("revisions")
+		w.FieldSID(sidRevisions)
 		w.BeginList()
 		for i, r := range revs {
 			w.BeginStruct()
-			w.Field("hash")
+			w.FieldSID(sidHash)
 			w.Blob(hashes[i][:])
-			w.Field("metadata")
+			w.FieldSID(sidMetadata)
 			w.BeginStruct()
-			w.Field("id")
+			w.FieldSID(sidID)
 			w.String(r.DocumentID)
-			w.Field("version")
+			w.FieldSID(sidVersion)
 			w.Int(r.Version)
-			w.Field("txTime")
+			w.FieldSID(sidTxTime)
 			w.SystemTime(txTime)
-			w.Field("txId")
+			w.FieldSID(sidTxID)
 			w.String(txID)
 			w.End()
 			w.End()
@@ -425,6 +425,25 @@ var blockSymbols = ion.RegisterSharedSymbolTable("quill.journal.block", 1,
 	"transactionInfo", "statements", "statement", "startTime", "statementDigest", "documents",
 	"tableName", "tableId", "revisions", "hash", "data", "metadata", "id", "txTime", "txId",
 	"redactionInfo")
+
+// The symbol IDs of a block body's field names (blockSymbols.SID), for
+// writeBody.
+var (
+	sidTransactionInfo, sidRevisions          = blockSID("transactionInfo"), blockSID("revisions")
+	sidHash, sidMetadata, sidID, sidVersion   = blockSID("hash"), blockSID("metadata"), blockSID("id"), blockSID("version")
+	sidTxTime, sidTxID                        = blockSID("txTime"), blockSID("txId")
+	sidStatements, sidStatement, sidStartTime = blockSID("statements"), blockSID("statement"), blockSID("startTime")
+	sidStatementDigest, sidDocuments          = blockSID("statementDigest"), blockSID("documents")
+	sidTableName, sidTableID                  = blockSID("tableName"), blockSID("tableId")
+)
+
+func blockSID(text string) uint64 {
+	sid, ok := blockSymbols.SID(text)
+	if !ok {
+		panic("journal: " + text + " is not in the block symbol table")
+	}
+	return sid
+}
 
 // The field names of a block body, made once.
 var (

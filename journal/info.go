@@ -171,7 +171,7 @@ func (ti *TransactionInfo) hash() (merkle.Hash, error) {
 			return merkle.Hash{}, fmt.Errorf("statements[%d]: %w", i, err)
 		}
 		stmts[i] = [][32]byte{text.field,
-			ion.FieldDigest("startTime", ion.SystemTime(s.StartTime)),
+			ion.SystemTimeFieldDigest("startTime", s.StartTime),
 			ion.FieldDigest("statementDigest", ion.Blob(s.Digest[:]))}
 	}
 	fields := make([][32]byte, 1, 2)
@@ -195,33 +195,33 @@ func (ti *TransactionInfo) hash() (merkle.Hash, error) {
 }
 
 // write writes ti into a block body, as Ion() would be encoded. Its
-// documents' ids must be the writer's local symbols.
+// documents' ids must be the writer's first local symbols, in order.
 func (ti *TransactionInfo) write(w *ion.BinaryWriter) {
 	w.BeginStruct()
-	w.Field("statements")
+	w.FieldSID(sidStatements)
 	w.BeginList()
 	for _, s := range ti.Statements {
 		w.BeginStruct()
-		w.Field("statement")
+		w.FieldSID(sidStatement)
 		w.String(s.Statement)
-		w.Field("startTime")
+		w.FieldSID(sidStartTime)
 		w.SystemTime(s.StartTime)
-		w.Field("statementDigest")
+		w.FieldSID(sidStatementDigest)
 		w.Blob(s.Digest[:])
 		w.End()
 	}
 	w.End()
 	if len(ti.Documents) > 0 {
-		w.Field("documents")
+		w.FieldSID(sidDocuments)
 		w.BeginStruct()
-		for _, d := range ti.Documents {
-			w.Field(d.ID)
+		for i, d := range ti.Documents {
+			w.FieldSID(w.LocalSID(i))
 			w.BeginStruct()
-			w.Field("tableName")
+			w.FieldSID(sidTableName)
 			w.String(d.TableName)
-			w.Field("tableId")
+			w.FieldSID(sidTableID)
 			w.String(d.TableID)
-			w.Field("statements")
+			w.FieldSID(sidStatements)
 			w.BeginList()
 			for _, s := range d.Statements {
 				w.Int(int64(s))

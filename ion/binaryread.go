@@ -538,6 +538,14 @@ func signedInt(b []byte) (v Value, neg bool) {
 		return Value{}, false
 	}
 	neg = b[0]&0x80 != 0
+	if len(b) <= 8 {
+		// Fits in 64 bits: no copy to clear the sign bit.
+		u := uint64(b[0] & 0x7F)
+		for _, c := range b[1:] {
+			u = u<<8 | uint64(c)
+		}
+		return Value{n: u}, neg
+	}
 	mag := append([]byte{b[0] & 0x7F}, b[1:]...)
 	return magnitude(mag), neg
 }

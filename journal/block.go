@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -338,6 +339,9 @@ func encodeBody(info, redaction ion.Value, revs []RevisionInput, hashes []merkle
 	return ion.AppendBinaryShared(nil, ion.StructOf(fields), blockSymbols)
 }
 
+// bodyWriters are reused: a writer keeps its stack of open containers.
+var bodyWriters = sync.Pool{New: func() any { return new(ion.BinaryWriter) }}
+
 // writeBody writes the body encodeBody would make for a typed
 // transactionInfo and revisions whose data are stored split, with
 // ion.BinaryWriter: byte for byte the same (TestWrittenBodyIsTheEncodedOne),
@@ -352,11 +356,12 @@ func writeBody(info *TransactionInfo, revs []RevisionInput, hashes []merkle.Hash
 	for _, s := range info.Statements {
 		size += 64 + len(s.Statement)
 	}
-	var w ion.BinaryWriter
+	w := bodyWriters.Get().(*ion.BinaryWriter)
+	defer bodyWriters.Put(w)
 	w.Start(make([]byte, 0, size), blockSymbols, local...)
 	w.BeginStruct()
 	w.FieldSID(sidTransactionInfo)
-	info.write(&w)
+	info.write(w)
 	if len(revs) > 0 {
 		w.FieldSID(sidRevisions)
 		w.BeginList()

@@ -72,8 +72,11 @@ func Dot(a, b Hash) Hash {
 // of one hash has that hash as its root. ok is false for an empty list,
 // whose root QLDB defines as the empty hash (see [RootBytes]).
 func Root(hashes []Hash) (root Hash, ok bool) {
-	if len(hashes) == 0 {
+	switch len(hashes) {
+	case 0:
 		return Hash{}, false
+	case 1: // a block of one revision: no copy
+		return hashes[0], true
 	}
 	level := append([]Hash(nil), hashes...)
 	for len(level) > 1 {

@@ -263,11 +263,15 @@ func (tx *Tx) changeCatalog() error {
 // lookup is one read. Callers may change the record only under the
 // exclusive lock.
 func (tx *Tx) table(name string) (*tableRecord, error) {
-	if err := validateTableName(name); err != nil {
-		return nil, err
-	}
 	if !tx.exclusive {
+		// An active table's name was validated when it was created: only
+		// a name not in the catalog is checked, for the error to say why.
 		t := tx.l.cat.byName[name]
+		if t == nil {
+			if err := validateTableName(name); err != nil {
+				return nil, err
+			}
+		}
 		if tx.trackTables {
 			if tx.usedTables == nil {
 				tx.usedTables = map[string]*tableRecord{}
@@ -278,6 +282,9 @@ func (tx *Tx) table(name string) (*tableRecord, error) {
 			return t, nil
 		}
 		return nil, tx.noTable(name)
+	}
+	if err := validateTableName(name); err != nil {
+		return nil, err
 	}
 	raw, ok, err := tx.get(tableNameKey(tx.strand, name))
 	if err != nil {

@@ -2,6 +2,7 @@ package ion
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"math"
@@ -244,6 +245,11 @@ func (h *hasher) finishStruct(base int) {
 	start := fields[0].off // the struct's digests start here, before sorting
 	d := h.digests
 	slices.SortFunc(fields, func(a, b span) int {
+		// Digests are SHA-256s: their first 8 bytes almost always differ,
+		// and comparing them as one big-endian word is the byte order.
+		if x, y := binary.BigEndian.Uint64(d[a.off:]), binary.BigEndian.Uint64(d[b.off:]); x != y {
+			return cmp.Compare(x, y)
+		}
 		return bytes.Compare(d[a.off:a.off+a.n], d[b.off:b.off+b.n])
 	})
 	h.buf = append(h.buf, markBegin, 0xD0)

@@ -49,6 +49,10 @@ func randomTypedTransaction(t *testing.T, rng *rand.Rand) *Transaction {
 			doc := ion.Struct(ion.F("n", ion.Int(rng.Int64())), ion.F("s", ion.String("ü")))
 			h := merkle.Hash(ion.Hash(doc))
 			rev.DataHash, rev.DataBinary = &h, ion.AppendBinary(nil, doc)
+			if rng.IntN(8) == 0 {
+				// Data inside the body: the body is built from values.
+				rev.Data, rev.DataBinary = doc, nil
+			}
 		}
 		tx.Revisions = append(tx.Revisions, rev)
 	}

@@ -145,6 +145,8 @@ func TestErrorsQuoteTheToken(t *testing.T) {
 		"SELECT FOO(a) FROM t":             "unknown function FOO",
 		"CREATE INDEX ON t (a.b)":          "an index covers one top-level field",
 		"SELECT * FROM t LEFT JOIN u ON 1": "outer joins are not supported",
+		"UPDATE A AT A":                    "line 1, column 10, at 'AT': AT cannot be used on the table of an UPDATE",
+		"DELETE FROM t AS d AT i":          "line 1, column 20, at 'AT': AT cannot be used",
 	} {
 		_, err := Parse(stmt)
 		require.ErrorContains(t, err, want, stmt)

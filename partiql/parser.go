@@ -344,11 +344,8 @@ func (p *parser) dmlTarget() (*FromItem, error) {
 		return nil, err
 	}
 	item := &FromItem{Source: &TableSource{Name: name}, Alias: name}
-	if err := p.variables(item); err != nil {
+	if err := p.variables(item, false); err != nil {
 		return nil, err
-	}
-	if item.At != "" {
-		return nil, errorf("AT cannot be used on the table of an UPDATE, FROM or DELETE")
 	}
 	return item, nil
 }
@@ -584,7 +581,7 @@ func (p *parser) fromItem() (*FromItem, error) {
 			}
 		}
 	}
-	return item, p.variables(item)
+	return item, p.variables(item, true)
 }
 
 const committedPrefix = "_ql_committed_"
@@ -638,8 +635,9 @@ func (p *parser) history() (*HistorySource, error) {
 	return h, nil
 }
 
-// variables reads [AS] alias, AT var and BY var in any order.
-func (p *parser) variables(item *FromItem) error {
+// variables reads [AS] alias, AT var (if positions: only a FROM clause of a
+// SELECT has them) and BY var in any order.
+func (p *parser) variables(item *FromItem, positions bool) error {
 	for {
 		t := p.peek()
 		var slot *string
@@ -647,6 +645,8 @@ func (p *parser) variables(item *FromItem) error {
 		switch {
 		case t.keyword("AS"):
 			slot, what = &item.Alias, "an alias"
+		case t.keyword("AT") && !positions:
+			return errToken(p.src, t, "AT cannot be used on the table of an UPDATE, FROM or DELETE")
 		case t.keyword("AT"):
 			slot, what = &item.At, "a position variable"
 		case t.keyword("BY"):

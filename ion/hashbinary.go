@@ -126,6 +126,20 @@ func (d *binaryDecoder) hashValue(h *hasher, end int) (skip bool, err error) {
 		h.buf = append(h.buf, markEnd)
 		return false, nil
 	}
+	if t == 0x06 {
+		// A timestamp is hashed from its decoded form (the representation
+		// is canonical), without boxing it into a Value.
+		ts, err := d.timestamp(body)
+		if err != nil {
+			return false, err
+		}
+		h.buf = append(h.buf, markBegin, typeQualifier[TimestampType])
+		mark := len(h.buf)
+		h.buf = appendTimestampRepr(h.buf, ts)
+		h.escapeFrom(mark)
+		h.buf = append(h.buf, markEnd)
+		return false, nil
+	}
 	v, err := d.scalar(t, body)
 	if err != nil {
 		return false, err

@@ -269,10 +269,5 @@ func (e *binaryEncoder) unannotated(v *Value) {
 func (e *binaryEncoder) scalar(t byte, v *Value) {
 	start := len(e.buf)
 	e.buf = appendRepr(e.buf, v)
-	n := len(e.buf) - start
-	if n < 14 {
-		e.buf = slices.Insert(e.buf, start, t|byte(n))
-		return
-	}
 	e.wrap(start, t)
 }

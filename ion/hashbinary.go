@@ -22,10 +22,7 @@ func HashBinaryStruct(data []byte) (sum [sha256.Size]byte, ok bool) {
 	d := pooledDecoder(data)
 	defer d.release()
 	h := pooledHasher()
-	defer func() {
-		h.reset()
-		hasherPool.Put(h)
-	}()
+	defer h.release()
 	found := false
 	for d.pos < len(d.data) {
 		if td := d.data[d.pos]; td>>4 == 0x0D && td&0x0F != 0x0F { // a struct, not null
@@ -119,11 +116,9 @@ func (d *binaryDecoder) hashValue(h *hasher, end int) (skip bool, err error) {
 		if t == 0x08 && !utf8.Valid(body) {
 			return false, d.fail("string is not valid UTF-8")
 		}
-		h.buf = append(h.buf, markBegin, typeQualifier[typ])
-		mark := len(h.buf)
+		mark := h.openEscaped(typeQualifier[typ])
 		h.buf = append(h.buf, body...)
-		h.escapeFrom(mark)
-		h.buf = append(h.buf, markEnd)
+		h.closeEscaped(mark)
 		return false, nil
 	}
 	if t == 0x06 {
@@ -133,11 +128,9 @@ func (d *binaryDecoder) hashValue(h *hasher, end int) (skip bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		h.buf = append(h.buf, markBegin, typeQualifier[TimestampType])
-		mark := len(h.buf)
+		mark := h.openEscaped(typeQualifier[TimestampType])
 		h.buf = appendTimestampRepr(h.buf, ts)
-		h.escapeFrom(mark)
-		h.buf = append(h.buf, markEnd)
+		h.closeEscaped(mark)
 		return false, nil
 	}
 	v, err := d.scalar(t, body)

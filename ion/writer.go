@@ -3,7 +3,6 @@ package ion
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -128,10 +127,6 @@ func (w *BinaryWriter) Int(n int64) {
 func (w *BinaryWriter) SystemTime(t time.Time) {
 	start := len(w.e.buf)
 	w.e.buf = appendSystemTimeRepr(w.e.buf, t)
-	if n := len(w.e.buf) - start; n < 14 {
-		w.e.buf = slices.Insert(w.e.buf, start, 0x60|byte(n))
-		return
-	}
 	w.e.wrap(start, 0x60)
 }
 

@@ -178,8 +178,10 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	// revision data inside the body).
 	written := typed != nil && !hasRedaction &&
 		!slices.ContainsFunc(tx.Revisions, func(r RevisionInput) bool { return !r.Deleted && r.DataBinary == nil })
+	var typedHash merkle.Hash
 	if typed != nil {
-		if err := typed.check(); err != nil {
+		var err error
+		if typedHash, err = typed.hash(); err != nil {
 			return nil, invalid("transactionInfo: %v", err)
 		}
 		if !written {
@@ -193,11 +195,7 @@ func prepare(tx *Transaction, now time.Time, compressMin int) (*prepared, error)
 	// then the revisions root, H(transactionInfo), H(redactionInfo).
 	switch {
 	case typed != nil:
-		h, err := typed.hash()
-		if err != nil {
-			return nil, invalid("transactionInfo: %v", err)
-		}
-		p.entries = append(p.entries, h)
+		p.entries = append(p.entries, typedHash)
 	case !isAbsent(info):
 		if err := info.Validate(); err != nil {
 			return nil, invalid("transactionInfo: %v", err)
@@ -265,21 +263,12 @@ func (p *prepared) hashRevisions(revs []RevisionInput, txTime time.Time) error {
 	p.revHashes = make([]merkle.Hash, len(revs))
 	txTimeDigest := ion.SystemTimeFieldDigest("txTime", txTime)
 	txIDDigest := ion.FieldDigest("txId", ion.String(p.txID))
-	var seen map[string]bool
-	if len(revs) > 8 {
-		seen = make(map[string]bool, len(revs))
-	}
+	revised := newRepeats(len(revs), func(i int) string { return revs[i].DocumentID })
 	for i, r := range revs {
 		if err := ion.ValidateID(r.DocumentID); err != nil {
 			return invalid("revision %d: document id: %v", i, err)
 		}
-		twice := seen[r.DocumentID]
-		if seen != nil {
-			seen[r.DocumentID] = true
-		} else {
-			twice = slices.ContainsFunc(revs[:i], func(e RevisionInput) bool { return e.DocumentID == r.DocumentID })
-		}
-		if twice {
+		if revised.at(i) {
 			return invalid("revision %d: document %s is revised twice in one transaction", i, r.DocumentID)
 		}
 		if r.Version < 0 {
@@ -344,7 +333,8 @@ var bodyWriters = sync.Pool{New: func() any { return new(ion.BinaryWriter) }}
 
 // writeBody writes the body encodeBody would make for a typed
 // transactionInfo and revisions whose data are stored split, with
-// ion.BinaryWriter: byte for byte the same (TestWrittenBodyIsTheEncodedOne),
+// ion.BinaryWriter: byte for byte the same
+// (TestTypedInfoIsHashedAndWrittenAsItsIonValue),
 // without building values.
 func writeBody(info *TransactionInfo, revs []RevisionInput, hashes []merkle.Hash, txID string, txTime time.Time) ([]byte, error) {
 	local := make([]string, len(info.Documents))

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"fmt"
-	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -121,47 +120,11 @@ func (s *StatementInfo) digests() (*statementText, error) {
 	return digestText(s.Statement)
 }
 
-// check validates what the Ion value's encoding needs (UTF-8 text,
-// documents' ids as symbols) and what QLDB's form implies (statement
-// indexes that exist).
-func (ti *TransactionInfo) check() error {
-	for i := range ti.Statements {
-		if _, err := ti.Statements[i].digests(); err != nil {
-			return fmt.Errorf("statements[%d]: %w", i, err)
-		}
-	}
-	var seen map[string]bool
-	if len(ti.Documents) > 8 {
-		seen = make(map[string]bool, len(ti.Documents))
-	}
-	for i, d := range ti.Documents {
-		if err := ion.ValidateID(d.ID); err != nil {
-			return fmt.Errorf("documents[%d]: %w", i, err)
-		}
-		twice := seen[d.ID]
-		if seen != nil {
-			seen[d.ID] = true
-		} else {
-			twice = slices.ContainsFunc(ti.Documents[:i], func(e DocumentInfo) bool { return e.ID == d.ID })
-		}
-		if twice {
-			return fmt.Errorf("documents[%d]: document %s is listed twice", i, d.ID)
-		}
-		if _, err := digestTable(d.TableID, d.TableName); err != nil {
-			return fmt.Errorf("documents[%d]: %w", i, err)
-		}
-		for _, s := range d.Statements {
-			if s < 0 || s >= len(ti.Statements) {
-				return fmt.Errorf("documents[%d]: statement %d does not exist", i, s)
-			}
-		}
-	}
-	return nil
-}
-
-// hash returns ion.Hash(ti.Ion()) from field digests: for a one-statement
-// one-document transaction 6 SHA-256s instead of 12, and no value built.
-// check must have passed.
+// hash validates ti, what its Ion value's encoding needs (UTF-8 text,
+// documents' ids as symbols, each once) and what QLDB's form implies
+// (statement indexes that exist), and returns ion.Hash(ti.Ion()) made from
+// field digests: for a one-statement one-document transaction 6 SHA-256s
+// instead of 12, and no value built.
 func (ti *TransactionInfo) hash() (merkle.Hash, error) {
 	stmts := make([][][32]byte, len(ti.Statements))
 	for i := range ti.Statements {
@@ -176,22 +139,67 @@ func (ti *TransactionInfo) hash() (merkle.Hash, error) {
 	}
 	fields := make([][32]byte, 1, 2)
 	fields[0] = ion.StructListFieldDigest("statements", stmts...)
-	if len(ti.Documents) > 0 {
-		docs := make([][32]byte, len(ti.Documents))
-		for i, d := range ti.Documents {
-			table, err := digestTable(d.TableID, d.TableName)
-			if err != nil {
-				return merkle.Hash{}, fmt.Errorf("documents[%d]: %w", i, err)
-			}
-			idx := firstStatementOnly
-			if len(d.Statements) != 1 || d.Statements[0] != 0 {
-				idx = ion.FieldDigest("statements", statementIndexes(d.Statements))
-			}
-			docs[i] = ion.StructFieldDigest(d.ID, table.nameHash, table.idHash, idx)
-		}
-		fields = append(fields, ion.StructFieldDigest("documents", docs...))
+	if len(ti.Documents) == 0 {
+		return merkle.Hash(ion.StructHash(fields...)), nil
 	}
+	docs := make([][32]byte, len(ti.Documents))
+	listed := newRepeats(len(ti.Documents), func(i int) string { return ti.Documents[i].ID })
+	for i, d := range ti.Documents {
+		if err := ion.ValidateID(d.ID); err != nil {
+			return merkle.Hash{}, fmt.Errorf("documents[%d]: %w", i, err)
+		}
+		if listed.at(i) {
+			return merkle.Hash{}, fmt.Errorf("documents[%d]: document %s is listed twice", i, d.ID)
+		}
+		table, err := digestTable(d.TableID, d.TableName)
+		if err != nil {
+			return merkle.Hash{}, fmt.Errorf("documents[%d]: %w", i, err)
+		}
+		for _, s := range d.Statements {
+			if s < 0 || s >= len(ti.Statements) {
+				return merkle.Hash{}, fmt.Errorf("documents[%d]: statement %d does not exist", i, s)
+			}
+		}
+		idx := firstStatementOnly
+		if len(d.Statements) != 1 || d.Statements[0] != 0 {
+			idx = ion.FieldDigest("statements", statementIndexes(d.Statements))
+		}
+		docs[i] = ion.StructFieldDigest(d.ID, table.nameHash, table.idHash, idx)
+	}
+	fields = append(fields, ion.StructFieldDigest("documents", docs...))
 	return merkle.Hash(ion.StructHash(fields...)), nil
+}
+
+// repeats tells, for each of a list of ids in turn, whether it repeats an
+// earlier one: by scanning the earlier ones while the list is short (a
+// transaction writes a document or two: no map to allocate), by a map
+// beyond. at must be asked for every index, in order.
+type repeats struct {
+	id   func(i int) string
+	seen map[string]bool
+}
+
+func newRepeats(n int, id func(i int) string) repeats {
+	r := repeats{id: id}
+	if n > 8 {
+		r.seen = make(map[string]bool, n)
+	}
+	return r
+}
+
+func (r repeats) at(i int) bool {
+	id := r.id(i)
+	if r.seen != nil {
+		seen := r.seen[id]
+		r.seen[id] = true
+		return seen
+	}
+	for j := range i {
+		if r.id(j) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // write writes ti into a block body, as Ion() would be encoded. Its

@@ -124,3 +124,18 @@ func TestTypedInfoIsChecked(t *testing.T) {
 		require.ErrorContains(t, err, c.want, name)
 	}
 }
+
+// repeats answers alike whether it scans (few ids) or keeps a map (many).
+func TestRepeatsFindsTheFirstRepeatInBothModes(t *testing.T) {
+	for _, n := range []int{2, 8, 9, 40} {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprint("id", i)
+		}
+		ids[n-1] = ids[n/2-1] // the last repeats one in the middle
+		r := newRepeats(n, func(i int) string { return ids[i] })
+		for i := range n {
+			require.Equal(t, i == n-1, r.at(i), "n %d, id %d", n, i)
+		}
+	}
+}

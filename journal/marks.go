@@ -85,14 +85,21 @@ func (m *markTable) publish(names [][]byte, stamp uint64) {
 	if len(names) == 0 {
 		return
 	}
-	a := m.applied.Load()
-	if a == nil {
-		a = new([markSlots]atomic.Uint64)
-		m.applied.Store(a) // only the sequencer stores it
-	}
+	a := m.appliedSlots()
 	for _, n := range names {
 		a[m.slot(n)].Store(stamp)
 	}
+}
+
+// appliedSlots returns the readers' stamps, allocated at the first use;
+// only the sequencer calls it, so only it stores them.
+func (m *markTable) appliedSlots() *[markSlots]atomic.Uint64 {
+	a := m.applied.Load()
+	if a == nil {
+		a = new([markSlots]atomic.Uint64)
+		m.applied.Store(a)
+	}
+	return a
 }
 
 // Mark returns the stamp of the mark name as readers see it: record it
@@ -111,11 +118,7 @@ func (m *markTable) resync() {
 	if m.stamped == nil {
 		return
 	}
-	a := m.applied.Load()
-	if a == nil {
-		a = new([markSlots]atomic.Uint64)
-		m.applied.Store(a)
-	}
+	a := m.appliedSlots()
 	m.clock++
 	for i := range m.stamped {
 		m.stamped[i] = m.clock

@@ -11,6 +11,7 @@ import (
 
 	"github.com/quilldb/quill/internal/memo"
 	"github.com/quilldb/quill/ion"
+	"github.com/quilldb/quill/journal"
 	"github.com/quilldb/quill/merkle"
 	"github.com/quilldb/quill/partiql"
 )
@@ -74,7 +75,7 @@ func parseStatement(text string) (*partiql.Parsed, error) {
 // makes the OCC check stricter.
 type savepoint struct {
 	statements     int
-	docs           map[string]*docInfo
+	docs           map[string]*journal.DocumentInfo
 	docOrder       int
 	overlay        map[string]overlayWrite
 	touched        map[string]struct{}
@@ -85,10 +86,10 @@ type savepoint struct {
 }
 
 func (tx *Tx) savepoint() savepoint {
-	docs := make(map[string]*docInfo, len(tx.docs))
+	docs := make(map[string]*journal.DocumentInfo, len(tx.docs))
 	for id, d := range tx.docs {
 		c := *d
-		c.statements = slices.Clone(d.statements)
+		c.Statements = slices.Clone(d.Statements)
 		docs[id] = &c
 	}
 	return savepoint{statements: len(tx.statements), docs: docs, docOrder: len(tx.docOrder),

@@ -65,7 +65,7 @@ type Tx struct {
 	start  time.Time
 
 	statements []journal.StatementInfo
-	docs       map[string]*docInfo // transactionInfo.documents
+	docs       map[string]*journal.DocumentInfo // transactionInfo.documents, by id
 	docOrder   []string
 
 	// reads are what the transaction observed, for OCC: the SHA-256 of each
@@ -108,11 +108,6 @@ type overlayWrite struct {
 	delete bool
 }
 
-type docInfo struct {
-	tableName, tableID string
-	statements         []int
-}
-
 type pendingDoc struct {
 	table   *tableRecord
 	base    *Document // the committed view before the transaction, nil for an insert
@@ -147,7 +142,7 @@ func (d *document) val() (ion.Value, error) {
 func newTx(ctx context.Context, l *Ledger) *Tx {
 	return &Tx{
 		ctx: ctx, l: l, strand: l.strand.ID(), id: ion.NewID(), start: l.db.opts.Journal.Clock(),
-		docs: map[string]*docInfo{}, overlay: map[string]overlayWrite{},
+		docs: map[string]*journal.DocumentInfo{}, overlay: map[string]overlayWrite{},
 		pending: map[string]*pendingDoc{},
 	}
 }
@@ -237,11 +232,11 @@ func (tx *Tx) addStatement(text string, params ...merkle.Hash) (int, error) {
 func (tx *Tx) noteDocument(id string, t *tableRecord, stmt int) {
 	info, ok := tx.docs[id]
 	if !ok {
-		info = &docInfo{tableName: t.Name, tableID: t.ID}
+		info = &journal.DocumentInfo{ID: id, TableName: t.Name, TableID: t.ID}
 		tx.docs[id] = info
 		tx.docOrder = append(tx.docOrder, id)
 	}
-	info.statements = append(info.statements, stmt)
+	info.Statements = append(info.Statements, stmt)
 }
 
 // changeCatalog is called by every catalog change before it does anything:
@@ -1078,8 +1073,7 @@ func (tx *Tx) info() *journal.TransactionInfo {
 	if len(tx.docOrder) > 0 {
 		info.Documents = make([]journal.DocumentInfo, len(tx.docOrder))
 		for i, id := range tx.docOrder {
-			d := tx.docs[id]
-			info.Documents[i] = journal.DocumentInfo{ID: id, TableName: d.tableName, TableID: d.tableID, Statements: d.statements}
+			info.Documents[i] = *tx.docs[id]
 		}
 	}
 	return info
